@@ -1,0 +1,42 @@
+# weylfem: every target installs first through the one set-up script.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+MPIEXEC := mpirun
+NP := 2
+export OMPI_ALLOW_RUN_AS_ROOT := 1
+export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
+export OMPI_MCA_rmaps_base_oversubscribe := 1
+export VTK_DEFAULT_OPENGL_WINDOW := vtkOSOpenGLRenderWindow
+# One thread per MPI rank: BLAS threads would fight the ranks for the two cores.
+export OMP_NUM_THREADS := 1
+export OPENBLAS_NUM_THREADS := 1
+
+.PHONY: install demo test test-serial test-mpi lint bench validate clean
+
+install:
+	bash scripts/install.sh
+
+demo: install
+	$(VENV)/bin/weylfem run --out weylfem-out
+
+test: install lint test-serial test-mpi
+
+lint:
+	$(VENV)/bin/ruff check weylfem tests demos bench
+
+test-serial:
+	$(PY) -m pytest -m "not slow" -q
+
+test-mpi:
+	$(MPIEXEC) -n $(NP) $(PY) -m pytest -m "mpi and not slow" -q -p no:cacheprovider
+
+bench: install
+	$(PY) bench/run.py
+
+validate: install
+	$(PY) -m pytest -m slow -q
+
+clean:
+	rm -rf weylfem-out .pytest_cache build *.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,51 @@
+"""Shared fixtures; tests marked `serial` are skipped under mpirun with more than one rank."""
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from mpi4py import MPI
+
+os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkOSOpenGLRenderWindow")
+
+ROOT = Path(__file__).resolve().parents[1]
+WEYLFEM = Path(sys.executable).with_name("weylfem")
+
+
+def pytest_configure(config):
+    from weylfem import compat
+
+    compat.quiet_jit_logging()
+
+
+def pytest_collection_modifyitems(config, items):
+    if MPI.COMM_WORLD.size == 1:
+        return
+    skip = pytest.mark.skip(reason="serial test: needs a single MPI rank")
+    for item in items:
+        if "serial" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def comm():
+    return MPI.COMM_WORLD
+
+
+@pytest.fixture
+def shared_tmp_path(tmp_path, comm):
+    """A temporary directory that is the same on every rank (rank 0's)."""
+    return Path(comm.bcast(str(tmp_path), root=0))
+
+
+def mpi_env() -> dict[str, str]:
+    """Environment for launching `mpirun` from a test (root allowed, oversubscription ok)."""
+    env = dict(os.environ)
+    env.update(
+        OMPI_ALLOW_RUN_AS_ROOT="1",
+        OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+        OMPI_MCA_rmaps_base_oversubscribe="1",
+        OMP_NUM_THREADS="1",
+    )
+    return env

@@ -1,0 +1,106 @@
+"""The `weylfem` command: init, check, materials, run, bad input, and serial == mpirun -n 2."""
+
+import json
+import subprocess
+
+import pytest
+from conftest import WEYLFEM, mpi_env
+
+pytestmark = pytest.mark.serial
+
+
+def weylfem(*args, cwd, launcher=()):
+    return subprocess.run(
+        [*launcher, str(WEYLFEM), *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=mpi_env(),
+        timeout=600,
+    )
+
+
+def assert_bad_input(result, fragment: str):
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert fragment in lines[0]
+
+
+def test_init_then_check(tmp_path):
+    assert weylfem("init", "dev.toml", cwd=tmp_path).returncode == 0
+    text = (tmp_path / "dev.toml").read_text()
+    assert "[contacts.source]" in text and "# " in text
+    checked = weylfem("check", "dev.toml", cwd=tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    assert "ok" in checked.stdout
+
+
+def test_init_does_not_overwrite(tmp_path):
+    (tmp_path / "dev.toml").write_text("mine")
+    assert_bad_input(weylfem("init", "dev.toml", cwd=tmp_path), "dev.toml: (file):")
+    assert (tmp_path / "dev.toml").read_text() == "mine"
+
+
+def test_check_reports_bad_key(tmp_path):
+    text = weylfem_default(tmp_path).replace("voltage_V = 0.0", "voltage_V = 'zero'")
+    (tmp_path / "bad.toml").write_text(text)
+    assert_bad_input(
+        weylfem("check", "bad.toml", cwd=tmp_path),
+        "error: bad.toml: contacts.drain.voltage_V: expected a number",
+    )
+
+
+def weylfem_default(tmp_path) -> str:
+    weylfem("init", "default.toml", "--force", cwd=tmp_path)
+    return (tmp_path / "default.toml").read_text()
+
+
+def test_run_with_bad_input_writes_nothing_and_keeps_old_results(tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "results.json").write_text("{}")
+    text = weylfem_default(tmp_path).replace('material = "Co3Sn2S2"', 'material = "nope"')
+    (tmp_path / "bad.toml").write_text(text)
+    result = weylfem("run", "bad.toml", "--out", "out", cwd=tmp_path)
+    assert_bad_input(result, "bad.toml: regions.channel.material: expected a known material")
+    assert (tmp_path / "out" / "results.json").read_text() == "{}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml", "default.toml", "out"]
+
+
+def test_missing_config_file(tmp_path):
+    assert_bad_input(weylfem("check", "absent.toml", cwd=tmp_path), "absent.toml: (file):")
+
+
+def test_materials_list_and_show(tmp_path):
+    listing = weylfem("materials", cwd=tmp_path)
+    assert listing.returncode == 0
+    for name in ("Co3Sn2S2", "TaAs", "Cd3As2", "permalloy"):
+        assert name in listing.stdout
+    shown = weylfem("materials", "Co3Sn2S2", cwd=tmp_path)
+    assert shown.returncode == 0
+    assert "S/m" in shown.stdout
+    assert_bad_input(weylfem("materials", "unobtainium", cwd=tmp_path), "unobtainium")
+
+
+def test_default_run_serial_equals_mpi(tmp_path):
+    serial = weylfem("run", "--out", "serial", cwd=tmp_path)
+    assert serial.returncode == 0, serial.stderr
+    assert "two-terminal resistance" in serial.stdout
+    parallel = weylfem("run", "--out", "mpi", cwd=tmp_path, launcher=("mpirun", "-n", "2"))
+    assert parallel.returncode == 0, parallel.stderr
+    assert parallel.stdout.count("two-terminal resistance") == 1  # rank 0 prints alone
+    one = json.loads((tmp_path / "serial" / "results.json").read_text())
+    two = json.loads((tmp_path / "mpi" / "results.json").read_text())
+    assert one["mesh"]["ranks"] == 1 and two["mesh"]["ranks"] == 2
+    assert one["mesh"]["cells"] == two["mesh"]["cells"]
+    for name, contact in one["contacts"].items():
+        assert two["contacts"][name]["voltage_V"] == contact["voltage_V"]
+        assert two["contacts"][name]["current_A"] == pytest.approx(contact["current_A"], rel=1e-8)
+    assert {p.name for p in (tmp_path / "mpi").iterdir()} == {
+        "results.json",
+        "device.json",
+        "fields.xdmf",
+        "fields.h5",
+        "potential.png",
+    }

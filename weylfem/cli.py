@@ -1,0 +1,129 @@
+"""Command-line interface: `weylfem run | init | check | materials`.
+
+Bad input prints one line ``error: FILE: KEY: what was expected`` on stderr and exits
+with status 2, before anything is meshed or solved.  Under mpirun only rank 0 prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from mpi4py import MPI
+
+from weylfem import __version__
+from weylfem.errors import ConfigError, WeylfemError
+
+EXIT_BAD_INPUT = 2
+EXIT_FAILURE = 1
+
+
+def _say(text: str, stream=sys.stdout) -> None:
+    if MPI.COMM_WORLD.rank == 0:
+        print(text, file=stream, flush=True)
+
+
+def _load(config: str | None):
+    from weylfem.config import default_device, load_device, unused_settings
+
+    device = default_device() if config is None else load_device(config)
+    for warning in unused_settings(device):
+        _say(f"warning: {config or 'default device'}: {warning}", sys.stderr)
+    return device
+
+
+def _run(args) -> int:
+    from weylfem import compat
+    from weylfem.run import run_device, summary
+
+    device = _load(args.config)
+    compat.quiet_jit_logging()
+    results = run_device(device, args.out)
+    _say(summary(results))
+    _say(f"results written to {Path(args.out).resolve()}")
+    return 0
+
+
+def _init(args) -> int:
+    from weylfem.config import default_device_text
+
+    path = Path(args.path)
+    if path.exists() and not args.force:
+        raise ConfigError(
+            str(path), "(file)", "expected a path that does not exist yet (or --force)"
+        )
+    if MPI.COMM_WORLD.rank == 0:
+        path.write_text(default_device_text())
+    _say(f"wrote {path}: edit it, then `weylfem check {path}` and `weylfem run {path}`")
+    return 0
+
+
+def _check(args) -> int:
+    device = _load(args.config)
+    regions = ", ".join(f"{r} ({device.regions[r].material})" for r in device.regions)
+    _say(
+        f"{args.config}: ok: {device.name}: {device.geometry.kind} geometry, regions {regions}, "
+        f"contacts {', '.join(device.contacts)}"
+    )
+    return 0
+
+
+def _materials(args) -> int:
+    from weylfem.materials import format_material, format_material_list, get_material
+
+    if args.name is None:
+        _say(format_material_list())
+        return 0
+    try:
+        material = get_material(args.name)
+    except LookupError as error:
+        raise ConfigError("materials", args.name, str(error).strip("'\"")) from None
+    _say(format_material(material))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the `weylfem` command."""
+    parser = argparse.ArgumentParser(
+        prog="weylfem",
+        description="Finite-element device modelling of (magnetic) Weyl semimetals.",
+    )
+    parser.add_argument("--version", action="version", version=f"weylfem {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="solve a device and write results")
+    run.add_argument("config", nargs="?", help="device TOML file (default: the built-in device)")
+    run.add_argument("--out", default="weylfem-out", help="output directory (default: %(default)s)")
+    run.set_defaults(handler=_run)
+
+    init = commands.add_parser("init", help="write the default device as an annotated TOML file")
+    init.add_argument("path", nargs="?", default="device.toml", help="(default: %(default)s)")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    init.set_defaults(handler=_init)
+
+    check = commands.add_parser("check", help="validate a device file without solving")
+    check.add_argument("config", help="device TOML file")
+    check.set_defaults(handler=_check)
+
+    materials = commands.add_parser("materials", help="list materials, or show one")
+    materials.add_argument("name", nargs="?", help="material name")
+    materials.set_defaults(handler=_materials)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `weylfem` console script; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except ConfigError as error:
+        _say(f"error: {error}", sys.stderr)
+        return EXIT_BAD_INPUT
+    except WeylfemError as error:
+        _say(f"error: {error}", sys.stderr)
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""The one module that knows DOLFINx version differences.
+
+weylfem is developed against DOLFINx 0.5.2 (Debian bookworm); users also run 0.9/0.10.
+Every call whose spelling differs between those versions goes through a function here,
+so no other module branches on the DOLFINx version.
+"""
+
+from __future__ import annotations
+
+import logging
+
+try:
+    # Debian's DOLFINx 0.5.2 libraries, loaded first, capture the std::regex symbols
+    # that VTK wheels use; VTK then crashes drawing a scalar bar.  Loading VTK's core
+    # library before DOLFINx avoids it.  This module is imported before DOLFINx by
+    # `weylfem/__init__.py`.
+    import vtkmodules.vtkCommonCore  # noqa: F401
+except ImportError:  # pyvista (the `plot` extra) not installed
+    pass
+
+import dolfinx
+import dolfinx.fem
+import dolfinx.fem.petsc
+import dolfinx.io
+import dolfinx.plot
+import numpy as np
+
+DOLFINX_VERSION: tuple[int, ...] = tuple(int(p) for p in dolfinx.__version__.split(".")[:2])
+"""(major, minor) of the installed DOLFINx."""
+
+_MODERN = DOLFINX_VERSION >= (0, 8)
+
+
+def quiet_jit_logging() -> None:
+    """Silence the per-form compiler chatter that FFCx/cffi send to the root logger."""
+    logging.getLogger().setLevel(logging.WARNING)
+    for name in ("ffcx", "UFL", "dolfinx", "FFCX"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def model_to_mesh(model, comm, rank: int, gdim: int):
+    """Distribute the gmsh model held on `rank`: returns (mesh, cell_tags, facet_tags)."""
+    from dolfinx.io import gmshio
+
+    data = gmshio.model_to_mesh(model, comm, rank, gdim=gdim)
+    if hasattr(data, "cell_tags"):  # DOLFINx >= 0.10 returns a MeshData named tuple
+        return data.mesh, data.cell_tags, data.facet_tags
+    return data[0], data[1], data[2]
+
+
+def function_space(mesh, family: str, degree: int, shape: tuple[int, ...] = ()):
+    """A (vector-valued when `shape` is given) finite-element space on `mesh`."""
+    if _MODERN:
+        return dolfinx.fem.functionspace(
+            mesh, (family, degree, shape) if shape else (family, degree)
+        )
+    if shape:
+        return dolfinx.fem.VectorFunctionSpace(mesh, (family, degree), dim=shape[0])
+    return dolfinx.fem.FunctionSpace(mesh, (family, degree))
+
+
+def interpolation_points(space) -> np.ndarray:
+    """Reference interpolation points of the space's element (for fem.Expression)."""
+    points = space.element.interpolation_points
+    return points() if callable(points) else points
+
+
+def vtk_mesh(space_or_mesh):
+    """(topology, cell types, geometry) arrays for pyvista.UnstructuredGrid."""
+    if hasattr(dolfinx.plot, "vtk_mesh"):
+        return dolfinx.plot.vtk_mesh(space_or_mesh)
+    return dolfinx.plot.create_vtk_mesh(space_or_mesh)
+
+
+def write_meshtags(xdmf, tags, mesh) -> None:
+    """Write mesh tags into an open XDMF file that already holds `mesh`."""
+    if _MODERN:
+        xdmf.write_meshtags(tags, mesh.geometry)
+    else:
+        xdmf.write_meshtags(tags)
+
+
+def assemble_matrix(form, bcs):
+    """Assembled PETSc matrix with Dirichlet rows and columns replaced by identity."""
+    matrix = dolfinx.fem.petsc.assemble_matrix(form, bcs=bcs)
+    matrix.assemble()
+    return matrix
+
+
+def assemble_vector(form):
+    """Assembled PETSc vector, ghost contributions accumulated on their owners."""
+    from petsc4py import PETSc
+
+    vector = dolfinx.fem.petsc.assemble_vector(form)
+    vector.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+    return vector
+
+
+def apply_dirichlet(vector, bilinear_form, bcs) -> None:
+    """Lift and set Dirichlet values in an assembled right-hand side (in place)."""
+    from petsc4py import PETSc
+
+    dolfinx.fem.petsc.apply_lifting(vector, [bilinear_form], bcs=[bcs])
+    vector.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+    dolfinx.fem.petsc.set_bc(vector, bcs)

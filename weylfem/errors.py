@@ -1,0 +1,34 @@
+"""Exceptions raised by weylfem.
+
+`ConfigError` is bad input, found before anything is solved; the CLI prints it as
+``error: FILE: KEY: what was expected`` and exits with status 2.  `ConvergenceError`
+is a solver that did not converge.
+"""
+
+from __future__ import annotations
+
+
+class WeylfemError(Exception):
+    """Base class of every error weylfem raises on purpose."""
+
+
+class ConfigError(WeylfemError):
+    """Invalid device description: names the source file, the key and what was expected."""
+
+    def __init__(self, source: str, key: str, expected: str):
+        self.source = source
+        self.key = key
+        self.expected = expected
+        super().__init__(f"{source}: {key}: {expected}")
+
+
+class ConvergenceError(WeylfemError):
+    """A PETSc solver stopped without converging."""
+
+    def __init__(self, solver: str, reason: str, iterations: int):
+        self.solver = solver
+        self.reason = reason
+        self.iterations = iterations
+        super().__init__(
+            f"solver '{solver}' did not converge: {reason} after {iterations} iterations"
+        )

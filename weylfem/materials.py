@@ -1,0 +1,518 @@
+"""Material parameters, the quantities the model derives from them, and a small library.
+
+A `Material` holds the inputs of the model (model.md, the physics contract): SI units, stated
+in every field name, except the Fermi energy in eV.  None means "not applicable to this material"
+(a non-magnetic Weyl semimetal has no M_s, permalloy has no Weyl nodes).  The derived quantities
+of model.md Sec. 1-3 are properties that return None when an input they need is missing:
+
+    N      = pairs mu_F^2 / (pi^2 hbar^3 v_F^3)          density of states, both valleys
+    D      = sigma / (e^2 N),  lambda_v = sqrt(D tau_v)   Einstein relation, valley length
+    sigma_AH = hall_pairs e^2 k0 / (2 pi^2 hbar),  theta = sigma_AH / sigma,  eta = hbar k0
+    Gamma  = pairs c_a e^3 / (2 pi^2 hbar^2)              anomaly / chiral-magnetic coefficient
+    dsigma/B^2 = Gamma^2 tau_v / (e^2 N)                  Son-Spivak (SCM Eq. 96 times c_a^2)
+    l_ex   = sqrt(2 A / (mu_0 M_s^2)),  alpha_min = (gamma / M_s) sigma (eta / e)^2
+
+`MATERIALS` is the library that device files name in `regions.*.material` (or use as `base`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from weylfem.constants import (
+    BOHR_MAGNETON,
+    ELECTRON_GYROMAGNETIC_RATIO,
+    ELECTRON_VOLT,
+    ELEMENTARY_CHARGE,
+    HBAR,
+    VACUUM_PERMEABILITY,
+)
+from weylfem.schema import Check, check, in_half_open_unit_interval, non_negative, positive
+
+
+def _input(symbol: str, label: str, unit: str, constraint: Check | None, **kwargs: Any) -> Any:
+    """A field, checked by `constraint` if given, carrying symbol, label and unit for reports."""
+    metadata = {"symbol": symbol, "label": label, "unit": unit}
+    if constraint is None:
+        return dataclasses.field(metadata=metadata, **kwargs)
+    return check(constraint, metadata=metadata, **kwargs)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Material:
+    """Parameters of one conducting material (SI; Fermi energy in eV; None: not applicable)."""
+
+    name: str
+    description: str = ""
+    sources: tuple[str, ...] = ()
+    """Full literature references for the numbers, each saying which numbers it supports."""
+
+    conductivity_S_per_m: float = _input("sigma", "conductivity", "S/m", positive)
+    fermi_velocity_m_per_s: float | None = _input(
+        "v_F", "Fermi velocity", "m/s", positive, default=None
+    )
+    fermi_energy_eV: float | None = _input(
+        "mu_F", "Fermi energy from the Weyl nodes", "eV", positive, default=None
+    )
+    weyl_node_pairs: int = _input("pairs", "Weyl node pairs", "", non_negative, default=0)
+    node_half_separation_per_m: float | None = _input(
+        "k0", "half the Weyl-node separation", "1/m", non_negative, default=None
+    )
+    hall_node_pairs: int = _input(
+        "hall_pairs", "node pairs adding to the anomalous Hall effect", "", non_negative, default=0
+    )
+    valley_relaxation_time_s: float | None = _input(
+        "tau_v", "valley (intervalley) relaxation time", "s", positive, default=None
+    )
+    anomaly_efficiency: float | None = _input(
+        "c_a", "chiral-anomaly efficiency", "", in_half_open_unit_interval, default=None
+    )
+    saturation_magnetization_A_per_m: float | None = _input(
+        "M_s", "saturation magnetization", "A/m", positive, default=None
+    )
+    exchange_stiffness_J_per_m: float | None = _input(
+        "A", "exchange stiffness", "J/m", positive, default=None
+    )
+    uniaxial_anisotropy_J_per_m3: float | None = _input(
+        "K_u", "uniaxial anisotropy (easy axis)", "J/m^3", non_negative, default=None
+    )
+    cubic_anisotropy_J_per_m3: float | None = _input(
+        "K_c", "cubic anisotropy (either sign)", "J/m^3", None, default=None
+    )
+    gilbert_damping: float | None = _input(
+        "alpha", "Gilbert damping", "", non_negative, default=None
+    )
+    valley_torque_beta: float | None = _input(
+        "beta", "damping-like valley-torque ratio", "", None, default=None
+    )
+    gyromagnetic_ratio_rad_per_s_T: float = _input(
+        "gamma", "gyromagnetic ratio", "rad/(s T)", positive, default=ELECTRON_GYROMAGNETIC_RATIO
+    )
+
+    def validate(self) -> Iterator[tuple[str, str]]:
+        """Cross-field problems as (field name, "expected ...") pairs."""
+        band = self.fermi_velocity_m_per_s is not None and self.fermi_energy_eV is not None
+        if self.fermi_velocity_m_per_s is not None and self.fermi_energy_eV is None:
+            yield "fermi_energy_eV", "expected a value with fermi_velocity_m_per_s (N needs both)"
+        if self.fermi_energy_eV is not None and self.fermi_velocity_m_per_s is None:
+            yield "fermi_velocity_m_per_s", "expected a value with fermi_energy_eV (N needs both)"
+        if band and self.weyl_node_pairs == 0:
+            yield "weyl_node_pairs", "expected at least 1 when the Weyl band (v_F, mu_F) is given"
+        if self.valley_relaxation_time_s is not None and not (band and self.weyl_node_pairs > 0):
+            yield (
+                "valley_relaxation_time_s",
+                "expected fermi_velocity_m_per_s, fermi_energy_eV and weyl_node_pairs >= 1 with it"
+                " (lambda_v needs the density of states N)",
+            )
+        if self.anomaly_efficiency is not None and self.weyl_node_pairs == 0:
+            yield "anomaly_efficiency", "expected weyl_node_pairs >= 1 with it"
+        if self.hall_node_pairs > self.weyl_node_pairs:
+            yield "hall_node_pairs", f"expected at most weyl_node_pairs = {self.weyl_node_pairs}"
+        if self.hall_node_pairs > 0 and self.node_half_separation_per_m is None:
+            yield (
+                "node_half_separation_per_m",
+                "expected a value when hall_node_pairs > 0 (sigma_AH needs k0)",
+            )
+        if self.saturation_magnetization_A_per_m is None:
+            for name in _MAGNETIC_FIELDS:
+                if getattr(self, name) is not None:
+                    yield name, "expected saturation_magnetization_A_per_m with it"
+        if self.valley_torque_beta is not None and self.node_half_separation_per_m is None:
+            yield (
+                "valley_torque_beta",
+                "expected node_half_separation_per_m with it (beta is relative to eta = hbar k0)",
+            )
+
+    @property
+    def density_of_states_per_J_m3(self) -> float | None:
+        """N = pairs mu_F^2 / (pi^2 hbar^3 v_F^3), both valleys (J^-1 m^-3)."""
+        if self.fermi_velocity_m_per_s is None or self.fermi_energy_eV is None:
+            return None
+        if self.weyl_node_pairs == 0:
+            return None
+        mu = self.fermi_energy_eV * ELECTRON_VOLT
+        v = self.fermi_velocity_m_per_s
+        return self.weyl_node_pairs * mu**2 / (math.pi**2 * HBAR**3 * v**3)
+
+    @property
+    def diffusion_constant_m2_per_s(self) -> float | None:
+        """D = sigma / (e^2 N) (m^2/s)."""
+        n = self.density_of_states_per_J_m3
+        if n is None:
+            return None
+        return self.conductivity_S_per_m / (ELEMENTARY_CHARGE**2 * n)
+
+    @property
+    def valley_diffusion_length_m(self) -> float | None:
+        """lambda_v = sqrt(D tau_v) (m), TS Eq. 31."""
+        d = self.diffusion_constant_m2_per_s
+        if d is None or self.valley_relaxation_time_s is None:
+            return None
+        return math.sqrt(d * self.valley_relaxation_time_s)
+
+    @property
+    def anomalous_hall_conductivity_S_per_m(self) -> float | None:
+        """sigma_AH = hall_pairs e^2 k0 / (2 pi^2 hbar) (S/m); 0 for hall_pairs = 0.
+
+        None for a material without Weyl nodes (its Hall effect is outside the model).
+        """
+        if self.weyl_node_pairs == 0:
+            return None
+        if self.hall_node_pairs == 0:
+            return 0.0
+        if self.node_half_separation_per_m is None:
+            return None
+        k0 = self.node_half_separation_per_m
+        return self.hall_node_pairs * ELEMENTARY_CHARGE**2 * k0 / (2 * math.pi**2 * HBAR)
+
+    @property
+    def hall_angle(self) -> float | None:
+        """theta = sigma_AH / sigma."""
+        sigma_ah = self.anomalous_hall_conductivity_S_per_m
+        if sigma_ah is None:
+            return None
+        return sigma_ah / self.conductivity_S_per_m
+
+    @property
+    def valley_coupling_J_s_per_m(self) -> float | None:
+        """eta = hbar k0 (J s/m), the valley-magnet coupling (TS Eqs. 4, 6)."""
+        if self.node_half_separation_per_m is None:
+            return None
+        return HBAR * self.node_half_separation_per_m
+
+    @property
+    def anomaly_coefficient_A_per_m2_V_T(self) -> float | None:
+        """Gamma = pairs c_a e^3 / (2 pi^2 hbar^2) (A m^-2 V^-1 T^-1)."""
+        if self.anomaly_efficiency is None:
+            return None
+        return (
+            self.weyl_node_pairs
+            * self.anomaly_efficiency
+            * ELEMENTARY_CHARGE**3
+            / (2 * math.pi**2 * HBAR**2)
+        )
+
+    @property
+    def son_spivak_coefficient_S_per_m_T2(self) -> float | None:
+        """Delta sigma / B^2 = Gamma^2 tau_v / (e^2 N) (S m^-1 T^-2); E || B, L >> lambda_v."""
+        gamma = self.anomaly_coefficient_A_per_m2_V_T
+        n = self.density_of_states_per_J_m3
+        if gamma is None or n is None or self.valley_relaxation_time_s is None:
+            return None
+        return gamma**2 * self.valley_relaxation_time_s / (ELEMENTARY_CHARGE**2 * n)
+
+    @property
+    def exchange_length_m(self) -> float | None:
+        """l_ex = sqrt(2 A / (mu_0 M_s^2)) (m)."""
+        ms = self.saturation_magnetization_A_per_m
+        if ms is None or self.exchange_stiffness_J_per_m is None:
+            return None
+        return math.sqrt(2 * self.exchange_stiffness_J_per_m / (VACUUM_PERMEABILITY * ms**2))
+
+    @property
+    def minimum_gilbert_damping(self) -> float | None:
+        """alpha_min = (gamma / M_s) sigma (eta / e)^2: the magnet-valley model dissipates iff
+        alpha >= alpha_min (model.md Sec. 3).  Reported here, enforced by the coupled solver."""
+        eta = self.valley_coupling_J_s_per_m
+        ms = self.saturation_magnetization_A_per_m
+        if eta is None or ms is None:
+            return None
+        ratio = self.gyromagnetic_ratio_rad_per_s_T / ms
+        return ratio * self.conductivity_S_per_m * (eta / ELEMENTARY_CHARGE) ** 2
+
+
+_MAGNETIC_FIELDS = (
+    "exchange_stiffness_J_per_m",
+    "uniaxial_anisotropy_J_per_m3",
+    "cubic_anisotropy_J_per_m3",
+    "gilbert_damping",
+    "valley_torque_beta",
+)
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A named value with its unit, for reports."""
+
+    symbol: str
+    name: str
+    value: float
+    unit: str
+
+
+_DERIVED = (
+    ("N", "density of states at the Fermi level", "J^-1 m^-3", "density_of_states_per_J_m3"),
+    ("D", "diffusion constant sigma/(e^2 N)", "m^2/s", "diffusion_constant_m2_per_s"),
+    ("lambda_v", "valley diffusion length", "m", "valley_diffusion_length_m"),
+    ("sigma_AH", "anomalous Hall conductivity", "S/m", "anomalous_hall_conductivity_S_per_m"),
+    ("theta", "anomalous Hall angle", "", "hall_angle"),
+    ("eta", "valley-magnet coupling hbar k0", "J s/m", "valley_coupling_J_s_per_m"),
+    ("Gamma", "anomaly coefficient", "A m^-2 V^-1 T^-1", "anomaly_coefficient_A_per_m2_V_T"),
+    (
+        "dsigma/B^2",
+        "Son-Spivak magnetoconductance",
+        "S m^-1 T^-2",
+        "son_spivak_coefficient_S_per_m_T2",
+    ),
+    ("l_ex", "exchange length", "m", "exchange_length_m"),
+    ("alpha_min", "minimum Gilbert damping", "", "minimum_gilbert_damping"),
+)
+
+
+def derived_quantities(material: Material) -> list[Quantity]:
+    """The derived quantities that apply to `material` (those whose inputs are all given)."""
+    quantities = []
+    for symbol, name, unit, attribute in _DERIVED:
+        value = getattr(material, attribute)
+        if value is not None:
+            quantities.append(Quantity(symbol, name, value, unit))
+    return quantities
+
+
+def _format_value(value: float | int) -> str:
+    return str(value) if isinstance(value, int) else f"{value:.4g}"
+
+
+def _applies(material: Material, name: str, value: object) -> bool:
+    """Whether an input is shown: set, and meaningful for this kind of material."""
+    if value is None:
+        return False
+    if name == "gyromagnetic_ratio_rad_per_s_T":
+        return material.saturation_magnetization_A_per_m is not None
+    if name in ("weyl_node_pairs", "hall_node_pairs"):
+        return material.weyl_node_pairs > 0
+    return True
+
+
+def _line(symbol: str, name: str, value: float | int, unit: str) -> str:
+    return f"    {symbol:<11} {name:<46} {_format_value(value):>11} {unit}".rstrip()
+
+
+def format_material(material: Material) -> str:
+    """A readable block: description, inputs and derived quantities with units, sources."""
+    lines = [material.name]
+    if material.description:
+        lines.append(
+            textwrap.fill(material.description, 96, initial_indent="  ", subsequent_indent="  ")
+        )
+    lines.append("  inputs:")
+    for f in dataclasses.fields(material):
+        value = getattr(material, f.name)
+        if "symbol" in f.metadata and _applies(material, f.name, value):
+            meta = f.metadata
+            lines.append(_line(meta["symbol"], meta["label"], value, meta["unit"]))
+    quantities = derived_quantities(material)
+    if quantities:
+        lines.append("  derived:")
+        lines.extend(_line(q.symbol, q.name, q.value, q.unit) for q in quantities)
+    alpha_min = material.minimum_gilbert_damping
+    alpha = material.gilbert_damping
+    if alpha is not None and alpha_min is not None and alpha < alpha_min:
+        note = (
+            f"note: gilbert_damping {alpha:.4g} < alpha_min {alpha_min:.4g}: a coupled"
+            " magnet-valley run would not dissipate and is rejected (model.md Sec. 3)"
+        )
+        lines.append(textwrap.fill(note, 96, initial_indent="  ", subsequent_indent="    "))
+    if material.sources:
+        lines.append("  sources:")
+        for source in material.sources:
+            lines.append(
+                textwrap.fill(source, 96, initial_indent="    - ", subsequent_indent="      ")
+            )
+    return "\n".join(lines)
+
+
+def format_material_list() -> str:
+    """One line per library material: its name and the first sentence of its description."""
+    width = max(len(name) for name in MATERIALS)
+    lines = []
+    for name, material in MATERIALS.items():
+        summary = material.description.split(". ", 1)[0].rstrip(".")
+        lines.append(f"{name:<{width}}  {summary}")
+    return "\n".join(lines)
+
+
+def get_material(name: str) -> Material:
+    """The library material `name`; LookupError listing the known names if there is none."""
+    if name in MATERIALS:
+        return MATERIALS[name]
+    raise LookupError(f"unknown material {name!r}; known materials: {', '.join(MATERIALS)}")
+
+
+# --- library -------------------------------------------------------------------------------
+
+# Chiral-anomaly efficiency, representative for every Weyl/Dirac entry: SCM find the valley
+# pumping rate (2/3) e^2 E B / (4 pi^2) instead of the semiclassical e^2 E B / (4 pi^2) (text
+# after their Eq. 111), i.e. c_a = 2/3, c_a^2 = 0.44, close to their C = 0.41 for two isotropic
+# cones.  A model value, not a measurement.
+_SCM_ANOMALY_EFFICIENCY = 2 / 3
+_SCM = (
+    "A. Sekine, D. Culcer and A. H. MacDonald, 'Quantum kinetic theory of the chiral anomaly',"
+    " Phys. Rev. B 96, 235134 (2017), arXiv:1706.01200: Son-Spivak formula (Eq. 96) and the"
+    " reduced valley pumping"
+    " rate (2/3 of the semiclassical one) behind c_a = 2/3"
+)
+
+# Co3Sn2S2 saturation magnetization: 0.29 mu_B per Co at 5 K, 9 Co in the hexagonal cell
+# (R-3m, Z = 3) with a = 5.36855 A, c = 13.1903 A (Vaqueiro & Sobany 2009; cell at 300 K, the
+# thermal contraction is far below the accuracy of the moment):
+#   V   = (sqrt(3)/2) a^2 c = 0.866025 * (5.36855e-10 m)^2 * 13.1903e-10 m = 3.2923e-28 m^3
+#   M_s = 9 * 0.29 * 9.27401e-24 J/T / 3.2923e-28 m^3 = 2.4205e-23 / 3.2923e-28 = 7.352e4 A/m
+# (0.30 mu_B/Co would give 7.6e4 A/m).
+_CO3SN2S2_CELL_VOLUME_M3 = math.sqrt(3) / 2 * 5.36855e-10**2 * 13.1903e-10
+_CO3SN2S2_MS_A_PER_M = 9 * 0.29 * BOHR_MAGNETON / _CO3SN2S2_CELL_VOLUME_M3
+
+# Co3Sn2S2 k0 is an *effective* value: chosen so that the 3 node pairs of the linear Weyl model
+# reproduce the measured sigma_AH = 1130 S/cm = 1.13e5 S/m (Liu et al. 2018):
+#   3 e^2 k0 / (2 pi^2 hbar) = 1.13e5 S/m,  e^2 / (2 pi^2 hbar) = 1.23315e-5 S
+#   k0 = 1.13e5 / (3 * 1.23315e-5) = 3.0545e9 1/m  (about a quarter of 2 pi / a = 1.17e10 1/m).
+# The real Berry curvature also comes from gapped nodal lines, so this is not the DFT node spacing.
+_CO3SN2S2_SIGMA_AH_S_PER_M = 1.13e5
+_CO3SN2S2_K0_PER_M = _CO3SN2S2_SIGMA_AH_S_PER_M * 2 * math.pi**2 * HBAR / (3 * ELEMENTARY_CHARGE**2)
+
+_LIU_2018 = (
+    "E. Liu et al., Nat. Phys. 14, 1125 (2018), 'Giant anomalous Hall effect in a ferromagnetic"
+    " kagome-lattice semimetal': anomalous Hall conductivity 1130 S/cm (sets the effective k0),"
+    " Weyl nodes about 60 meV from the Fermi level (mu_F), three node pairs, T_C = 177 K"
+)
+
+CO3SN2S2 = Material(
+    name="Co3Sn2S2",
+    description=(
+        "Magnetic Weyl semimetal (kagome ferromagnet, c-axis easy axis, T_C = 177 K). Three node"
+        " pairs, all adding to the anomalous Hall effect; k0 is an effective value chosen to"
+        " reproduce the measured sigma_AH = 1130 S/cm; mu_F = 60 meV is from the literature and"
+        " M_s from the measured 0.29 mu_B/Co. Representative (order-of-magnitude) values:"
+        " sigma, v_F, tau_v, c_a, A, K_u, alpha, beta. With these numbers alpha_min of the"
+        " magnet-valley model is far above any realistic Gilbert damping: use a smaller sigma"
+        " or eta for coupled dynamics runs."
+    ),
+    sources=(
+        _LIU_2018,
+        "Q. Wang et al., Nat. Commun. 9, 3681 (2018), 'Large intrinsic anomalous Hall effect in"
+        " half-metallic ferromagnet Co3Sn2S2 with magnetic Weyl fermions': intrinsic (Weyl"
+        " Berry curvature) origin of the anomalous Hall effect, hence hall_node_pairs = 3",
+        "P. Vaqueiro and G. G. Sobany, Solid State Sci. 11, 513 (2009): 0.29 mu_B per Co at 5 K"
+        " and the R-3m cell a=5.36855 A, c=13.1903 A, hence M_s",
+        _SCM,
+    ),
+    # Representative: low-temperature order of magnitude (rho = 67 microOhm cm); theta = 0.075.
+    conductivity_S_per_m=1.5e6,
+    # Representative: the Weyl cones are tilted and anisotropic; an isotropic 2e5 m/s gives
+    # D = 0.0195 m^2/s and a momentum time 3 D / v_F^2 = 1.5 ps.
+    fermi_velocity_m_per_s=2.0e5,
+    fermi_energy_eV=0.06,
+    weyl_node_pairs=3,
+    node_half_separation_per_m=_CO3SN2S2_K0_PER_M,
+    hall_node_pairs=3,
+    # Representative: ~30 momentum times; lambda_v = sqrt(D tau_v) = 1.0 um.
+    valley_relaxation_time_s=5.0e-11,
+    anomaly_efficiency=_SCM_ANOMALY_EFFICIENCY,
+    saturation_magnetization_A_per_m=_CO3SN2S2_MS_A_PER_M,
+    # Representative: the scale k_B T_C / a = 1.380649e-23 * 177 / 5.36855e-10 = 4.55e-12 J/m.
+    exchange_stiffness_J_per_m=4.5e-12,
+    # Representative: strong c-axis anisotropy, in-plane saturation field of order B_K = 20 T:
+    # K_u = B_K M_s / 2 = 20 T * 7.352e4 A/m / 2 = 7.35e5 J/m^3.
+    uniaxial_anisotropy_J_per_m3=7.35e5,
+    # Representative: no measurement is used; order of that of metallic ferromagnets.
+    gilbert_damping=0.05,
+    # Representative: TS leave beta phenomenological (beta << 1 and >> 1 both discussed).
+    valley_torque_beta=0.1,
+)
+
+TAAS = Material(
+    name="TaAs",
+    description=(
+        "Non-magnetic Weyl semimetal (12 node pairs). Inversion is broken, time reversal is"
+        " not, so the Berry fluxes of the pairs cancel: no anomalous Hall effect. The node count"
+        " is measured; sigma, v_F, mu_F, tau_v and c_a are representative (order-of-magnitude)"
+        " values. k0 is left unset: it would enter only sigma_AH (zero here) and the coupling to"
+        " a magnetization (none)."
+    ),
+    sources=(
+        "S.-Y. Xu et al., Science 349, 613 (2015), 'Discovery of a Weyl fermion semimetal and"
+        " topological Fermi arcs': 24 Weyl nodes = 12 pairs",
+        "B. Q. Lv et al., Phys. Rev. X 5, 031013 (2015), 'Experimental discovery of Weyl"
+        " semimetal TaAs': 12 pairs of Weyl nodes",
+        "X. Huang et al., Phys. Rev. X 5, 031023 (2015), 'Observation of the chiral-anomaly-"
+        "induced negative magnetoresistance in 3D Weyl semimetal TaAs': the anomaly-driven"
+        " magnetoconductance the model describes (no number of it is used)",
+        _SCM,
+    ),
+    # Representative: sigma 2e6 S/m, v_F 3e5 m/s, mu_F 20 meV give D = 0.20 m^2/s and a
+    # momentum time 3 D / v_F^2 = 6.6 ps; tau_v = 1e-10 s is 15 of them, lambda_v = 4.4 um.
+    conductivity_S_per_m=2.0e6,
+    fermi_velocity_m_per_s=3.0e5,
+    fermi_energy_eV=0.02,
+    weyl_node_pairs=12,
+    hall_node_pairs=0,
+    valley_relaxation_time_s=1.0e-10,
+    anomaly_efficiency=_SCM_ANOMALY_EFFICIENCY,
+)
+
+CD3AS2 = Material(
+    name="Cd3As2",
+    description=(
+        "Dirac semimetal (2 Dirac nodes = 2 Weyl pairs). The two Dirac nodes lie on the k_z"
+        " axis, each a pair of coincident Weyl nodes of opposite chirality, so k0 = 0 and there"
+        " is no anomalous Hall effect. The node count is"
+        " from band theory and ARPES; sigma, v_F, mu_F, tau_v and c_a are representative"
+        " (order-of-magnitude) values."
+    ),
+    sources=(
+        "Z. Wang, H. Weng, Q. Wu, X. Dai and Z. Fang, Phys. Rev. B 88, 125427 (2013),"
+        " 'Three-dimensional Dirac semimetal and quantum transport in Cd3As2': two Dirac points"
+        " on the k_z axis = 2 Weyl pairs",
+        "Z. K. Liu et al., Nat. Mater. 13, 677 (2014), 'A stable three-dimensional topological"
+        " Dirac semimetal Cd3As2': the 3D Dirac cones observed",
+        "T. Liang et al., Nat. Mater. 14, 280 (2015), 'Ultrahigh mobility and giant"
+        " magnetoresistance in the Dirac semimetal Cd3As2': the high-mobility Dirac transport"
+        " the representative sigma and v_F stand for (no number of it is used)",
+        "C.-Z. Li et al., Nat. Commun. 6, 10137 (2015), 'Giant negative magnetoresistance"
+        " induced by the chiral anomaly in individual Cd3As2 nanowires': the anomaly-driven"
+        " magnetoconductance the model describes (no number of it is used)",
+        _SCM,
+    ),
+    # Representative: sigma 2e6 S/m (samples range over orders of magnitude), v_F 1e6 m/s,
+    # mu_F 0.1 eV give D = 1.76 m^2/s, a momentum time 3 D / v_F^2 = 5.3 ps; tau_v = 1e-10 s
+    # is 19 of them, lambda_v = 13 um.
+    conductivity_S_per_m=2.0e6,
+    fermi_velocity_m_per_s=1.0e6,
+    fermi_energy_eV=0.1,
+    weyl_node_pairs=2,
+    node_half_separation_per_m=0.0,
+    hall_node_pairs=0,
+    valley_relaxation_time_s=1.0e-10,
+    anomaly_efficiency=_SCM_ANOMALY_EFFICIENCY,
+)
+
+PERMALLOY = Material(
+    name="permalloy",
+    description=(
+        "Soft ferromagnet Ni80Fe20 (muMAG standard problem #4). M_s, A, alpha and gamma are"
+        " those of the standard problem, which has no anisotropy. No Weyl or valley physics."
+        " The conductivity is a representative room-temperature value."
+    ),
+    sources=(
+        "muMAG Standard Problem #4, NIST Center for Theoretical and Computational Materials"
+        " Science, https://www.ctcms.nist.gov/~rdm/std4/spec4.html: M_s = 8.0e5 A/m,"
+        " A = 1.3e-11 J/m, alpha = 0.02, gamma = 2.211e5 m/(A s) (= gamma mu_0), no anisotropy",
+    ),
+    # Representative: rho ~ 20 microOhm cm.
+    conductivity_S_per_m=5.0e6,
+    saturation_magnetization_A_per_m=8.0e5,
+    exchange_stiffness_J_per_m=1.3e-11,
+    uniaxial_anisotropy_J_per_m3=0.0,
+    cubic_anisotropy_J_per_m3=0.0,
+    gilbert_damping=0.02,
+    # 2.211e5 m/(A s) / mu_0 = 1.7595e11 rad/(s T).
+    gyromagnetic_ratio_rad_per_s_T=2.211e5 / VACUUM_PERMEABILITY,
+)
+
+MATERIALS: dict[str, Material] = {m.name: m for m in (CO3SN2S2, TAAS, CD3AS2, PERMALLOY)}
+"""The library, by name."""

@@ -1,0 +1,135 @@
+"""Writing results: an output directory that appears whole or not at all.
+
+`OutputDirectory` stages everything in a hidden sibling folder and renames it into
+place only when every file is written, so a failed run leaves no half-written
+directory and never destroys the results of an earlier run.  XDMF files are written
+collectively by all ranks; JSON and PNG files by rank 0 only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+from dolfinx import fem
+from dolfinx.io import XDMFFile
+from mpi4py import MPI
+
+from weylfem import compat
+from weylfem.geometry import DeviceMesh
+
+
+class OutputDirectory:
+    """Context manager: yields a staging path; publishes it as `target` on success."""
+
+    def __init__(self, target: str | Path, comm: MPI.Comm):
+        self.target = Path(target).resolve()
+        self.comm = comm
+        stage = None
+        if comm.rank == 0:
+            self.target.parent.mkdir(parents=True, exist_ok=True)
+            stage = self.target.parent / f".{self.target.name}.partial-{os.getpid()}"
+            shutil.rmtree(stage, ignore_errors=True)
+            stage.mkdir()
+        self.stage = Path(comm.bcast(str(stage) if stage else None, root=0))
+
+    def __enter__(self) -> Path:
+        return self.stage
+
+    def __exit__(self, error_type, error, traceback) -> None:
+        if error_type is None:
+            self.comm.barrier()
+        if self.comm.rank != 0:
+            return
+        if error_type is not None:
+            shutil.rmtree(self.stage, ignore_errors=True)
+            return
+        old = self.target.parent / f".{self.target.name}.old-{os.getpid()}"
+        if self.target.exists():
+            self.target.rename(old)
+        self.stage.rename(self.target)
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def write_json(path: Path, data: dict, comm: MPI.Comm) -> None:
+    """Write `data` as indented JSON from rank 0."""
+    if comm.rank == 0:
+        path.write_text(json.dumps(data, indent=2, default=_jsonable) + "\n")
+
+
+def _jsonable(value):
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def cellwise_vector(expression, mesh, name: str) -> fem.Function:
+    """Interpolate a vector UFL expression into a DG0 field (value at cell midpoints)."""
+    space = compat.function_space(mesh, "DG", 0, (mesh.geometry.dim,))
+    field = fem.Function(space, name=name)
+    field.interpolate(fem.Expression(expression, compat.interpolation_points(space)))
+    return field
+
+
+def nodal(function: fem.Function, name: str) -> fem.Function:
+    """The function in P1 (what XDMF and VTK plotting take), interpolated if needed."""
+    mesh = function.function_space.mesh
+    p1 = compat.function_space(mesh, "Lagrange", 1)
+    if function.function_space.ufl_element() == p1.ufl_element():
+        function.name = name
+        return function
+    result = fem.Function(p1, name=name)
+    result.interpolate(function)
+    return result
+
+
+def write_xdmf(path: Path, device_mesh: DeviceMesh, fields: list[fem.Function]) -> None:
+    """Mesh, region and boundary tags, and the fields (P1 or DG0) in one XDMF file."""
+    mesh = device_mesh.mesh
+    with XDMFFile(mesh.comm, str(path), "w") as xdmf:
+        xdmf.write_mesh(mesh)
+        device_mesh.cell_tags.name = "regions"
+        device_mesh.facet_tags.name = "boundaries"
+        compat.write_meshtags(xdmf, device_mesh.cell_tags, mesh)
+        compat.write_meshtags(xdmf, device_mesh.facet_tags, mesh)
+        for field in fields:
+            xdmf.write_function(field)
+
+
+def render_png(path: Path, field: fem.Function, title: str) -> None:
+    """Off-screen picture of a P1 scalar field; the pieces of all ranks drawn by rank 0."""
+    comm = field.function_space.mesh.comm
+    topology, cell_types, points = compat.vtk_mesh(field.function_space)
+    pieces = comm.gather((topology, cell_types, points, field.x.array.real.copy()), root=0)
+    if comm.rank != 0:
+        return
+    os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkOSOpenGLRenderWindow")
+    import pyvista
+
+    grids = []
+    for topology, cell_types, points, values in pieces:
+        grid = pyvista.UnstructuredGrid(topology, cell_types, points)
+        grid.point_data[field.name] = values
+        grids.append(grid)
+    grid = grids[0].merge(grids[1:]) if len(grids) > 1 else grids[0]
+    plotter = pyvista.Plotter(off_screen=True, window_size=(1200, 600))
+    plotter.add_mesh(
+        grid,
+        scalars=field.name,
+        show_edges=True,
+        cmap="viridis",
+        scalar_bar_args={"title": title, "fmt": "%.3g", "vertical": True},
+    )
+    plotter.show_axes()
+    if np.ptp(points[:, 2]) > 0:
+        plotter.view_isometric()
+    else:
+        plotter.view_xy()
+    plotter.camera.zoom(1.4)
+    plotter.screenshot(str(path))
+    plotter.close()

@@ -1,0 +1,122 @@
+"""The `weylfem run` pipeline: mesh, set up, solve, write, report."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from mpi4py import MPI
+
+import weylfem
+from weylfem.device import Device
+from weylfem.geometry import build_device_mesh
+from weylfem.output import (
+    OutputDirectory,
+    cellwise_vector,
+    nodal,
+    render_png,
+    write_json,
+    write_xdmf,
+)
+from weylfem.transport import ChargeTransportProblem
+
+
+class Timings(dict):
+    """Wall time per phase in seconds (the slowest rank's)."""
+
+    def __init__(self, comm: MPI.Comm):
+        super().__init__()
+        self.comm = comm
+
+    @contextmanager
+    def phase(self, name: str):
+        """Time the enclosed block as phase `name`."""
+        start = time.perf_counter()
+        yield
+        self[name] = self.comm.allreduce(time.perf_counter() - start, op=MPI.MAX)
+
+
+def run_device(device: Device, out_dir: str | Path, comm: MPI.Comm = MPI.COMM_WORLD) -> dict:
+    """Solve `device` and write results.json, fields and pictures into `out_dir`."""
+    timings = Timings(comm)
+    start = time.perf_counter()
+    with timings.phase("mesh"):
+        device_mesh = build_device_mesh(device.geometry, comm)
+    with timings.phase("setup"):
+        problem = ChargeTransportProblem(device, device_mesh)
+    with timings.phase("solve"):
+        solution = problem.solve()
+
+    order = solution.contact_order
+    results: dict = {
+        "weylfem_version": weylfem.__version__,
+        "device": device.name,
+        "model": device.physics.transport,
+        "contacts": {
+            name: {"voltage_V": solution.voltages_V[i], "current_A": solution.currents_A[i]}
+            for i, name in enumerate(order)
+        },
+        "contact_order": order,
+        "conductance_matrix_S": solution.conductance_matrix_S,
+        "current_sum_A": float(solution.currents_A.sum()),
+        "mesh": {
+            **device_mesh.counts(),
+            "dofs": problem.dofs,
+            "ranks": comm.size,
+            "dimension": device_mesh.mesh.topology.dim,
+            "element_degree": device.physics.element_degree,
+        },
+        "solver": {
+            "type": problem.solver_choice,
+            **problem.solver.describe(),
+            "residual": problem.relative_residual,
+        },
+    }
+    if len(order) == 2:
+        drive = solution.voltages_V[0] - solution.voltages_V[1]
+        results["two_terminal_resistance_ohm"] = (
+            drive / solution.currents_A[0] if solution.currents_A[0] != 0 else float("inf")
+        )
+    with OutputDirectory(out_dir, comm) as stage:
+        with timings.phase("output"):
+            outputs = {"results": "results.json", "device": "device.json"}
+            write_json(stage / "device.json", dataclasses.asdict(device), comm)
+            if device.output.fields_xdmf:
+                mesh = device_mesh.mesh
+                fields = [
+                    nodal(solution.potential, "phi_c"),
+                    cellwise_vector(solution.current_density, mesh, "J"),
+                ]
+                write_xdmf(stage / "fields.xdmf", device_mesh, fields)
+                outputs["fields"] = "fields.xdmf"
+            if device.output.png:
+                render_png(stage / "potential.png", nodal(solution.potential, "phi_c"), "phi_c (V)")
+                outputs["potential_png"] = "potential.png"
+        timings["total"] = comm.allreduce(time.perf_counter() - start, op=MPI.MAX)
+        results["outputs"] = outputs
+        results["timings_s"] = dict(timings)
+        write_json(stage / "results.json", results, comm)
+    return results
+
+
+def summary(results: dict) -> str:
+    """A short human-readable summary of a run."""
+    mesh, solver = results["mesh"], results["solver"]
+    lines = [
+        f"weylfem {results['weylfem_version']}: {results['device']} ({results['model']} model)",
+        f"mesh: {mesh['cells']} cells, {mesh['vertices']} vertices, {mesh['dofs']} dofs "
+        f"on {mesh['ranks']} rank(s)",
+        f"solver: {solver['type']}, {solver['ksp_type']}/{solver['pc_type']}, "
+        f"{solver['iterations']} iterations, relative residual {solver['residual']:.1e}",
+        "contacts:",
+    ]
+    for name, contact in results["contacts"].items():
+        lines.append(
+            f"  {name:>12}: V = {contact['voltage_V']: .6e} V   I = {contact['current_A']: .6e} A"
+        )
+    if "two_terminal_resistance_ohm" in results:
+        lines.append(f"two-terminal resistance: {results['two_terminal_resistance_ohm']:.6e} ohm")
+    lines.append(f"time: {results['timings_s']['total']:.2f} s")
+    return "\n".join(lines)

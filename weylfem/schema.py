@@ -1,0 +1,177 @@
+"""Typed reading of plain-data tables (TOML) into dataclasses.
+
+Every dataclass of the device description is read by `from_table`, which checks
+unknown and missing keys, types (from the type hints) and value constraints (from
+field metadata, see `check`) and raises `ConfigError` naming the file, the full key
+and what was expected.  Nothing here knows about physics.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import types
+import typing
+from collections.abc import Callable, Mapping
+from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
+
+from weylfem.errors import ConfigError
+
+T = TypeVar("T")
+Check = Callable[[Any], "str | None"]
+
+
+def check(constraint: Check, **kwargs: Any) -> Any:
+    """A dataclass field whose value must satisfy `constraint` (returns a message or None)."""
+    metadata = dict(kwargs.pop("metadata", {}))
+    metadata["check"] = constraint
+    return dataclasses.field(metadata=metadata, **kwargs)
+
+
+def positive(value: float | None) -> str | None:
+    """Constraint: a finite number > 0 (None allowed where the type allows it)."""
+    if value is None or (math.isfinite(value) and value > 0):
+        return None
+    return "expected a positive number"
+
+
+def non_negative(value: float | None) -> str | None:
+    """Constraint: a finite number >= 0."""
+    if value is None or (math.isfinite(value) and value >= 0):
+        return None
+    return "expected a number >= 0"
+
+
+def in_half_open_unit_interval(value: float | None) -> str | None:
+    """Constraint: 0 < value <= 1."""
+    if value is None or 0 < value <= 1:
+        return None
+    return "expected a number in (0, 1]"
+
+
+_PLURALS = {float: "numbers", int: "integers", str: "strings", bool: "booleans"}
+
+
+def _type_name(hint: Any) -> str:
+    origin = get_origin(hint)
+    if hint is float:
+        return "a number"
+    if hint is int:
+        return "an integer"
+    if hint is str:
+        return "a string"
+    if hint is bool:
+        return "true or false"
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in get_args(hint))
+    if origin is tuple:
+        args = get_args(hint)
+        plural = _PLURALS.get(args[0], "values")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return f"a list of {plural}"
+        return f"a list of {len(args)} {plural}"
+    if origin in (dict, Mapping):
+        return "a table"
+    if dataclasses.is_dataclass(hint):
+        return "a table"
+    if _is_optional(hint):
+        return _type_name(_strip_optional(hint))
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in get_args(hint))
+    return str(hint)
+
+
+def _is_optional(hint: Any) -> bool:
+    return get_origin(hint) in (typing.Union, types.UnionType) and type(None) in get_args(hint)
+
+
+def _strip_optional(hint: Any) -> Any:
+    args = [a for a in get_args(hint) if a is not type(None)]
+    return args[0]
+
+
+def convert(value: Any, hint: Any, source: str, key: str) -> Any:
+    """Convert a TOML value to the type `hint`, or raise ConfigError at `key`."""
+
+    def fail() -> typing.NoReturn:
+        raise ConfigError(source, key, f"expected {_type_name(hint)}, got {value!r}")
+
+    if _is_optional(hint):
+        return None if value is None else convert(value, _strip_optional(hint), source, key)
+    origin = get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        for arm in get_args(hint):
+            try:
+                return convert(value, arm, source, key)
+            except ConfigError:
+                continue
+        fail()
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            fail()
+        if not math.isfinite(value):
+            fail()
+        return float(value)
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            fail()
+        return value
+    if hint in (str, bool):
+        if not isinstance(value, hint):
+            fail()
+        return value
+    if origin is Literal:
+        if value not in get_args(hint):
+            fail()
+        return value
+    if origin is tuple:
+        args = get_args(hint)
+        if not isinstance(value, list | tuple):
+            fail()
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(convert(v, args[0], source, f"{key}[{i}]") for i, v in enumerate(value))
+        if len(value) != len(args):
+            fail()
+        pairs = enumerate(zip(value, args, strict=True))
+        return tuple(convert(v, a, source, f"{key}[{i}]") for i, (v, a) in pairs)
+    if origin in (dict, Mapping):
+        if not isinstance(value, Mapping):
+            fail()
+        _, value_hint = get_args(hint)
+        return {k: convert(v, value_hint, source, f"{key}.{k}") for k, v in value.items()}
+    if dataclasses.is_dataclass(hint):
+        if not isinstance(value, Mapping):
+            fail()
+        return from_table(hint, value, source, key)
+    raise TypeError(f"schema: unsupported type hint {hint!r} at {key}")
+
+
+def from_table(cls: type[T], table: Mapping[str, Any], source: str, prefix: str = "") -> T:
+    """Build dataclass `cls` from a mapping, checking keys, types and field constraints."""
+    hints = get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    dotted = f"{prefix}." if prefix else ""
+    for name in table:
+        if name not in fields:
+            known = ", ".join(sorted(fields))
+            raise ConfigError(source, f"{dotted}{name}", f"unknown key; expected one of: {known}")
+    values = {}
+    for name, f in fields.items():
+        key = f"{dotted}{name}"
+        if name not in table:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise ConfigError(source, key, f"missing; expected {_type_name(hints[name])}")
+            continue
+        value = convert(table[name], hints[name], source, key)
+        constraint = f.metadata.get("check")
+        if constraint is not None:
+            problem = constraint(value)
+            if problem:
+                raise ConfigError(source, key, f"{problem}, got {table[name]!r}")
+        values[name] = value
+    instance = cls(**values)
+    validate = getattr(instance, "validate", None)
+    if validate is not None:
+        for name, problem in validate():
+            raise ConfigError(source, f"{dotted}{name}", problem)
+    return instance
