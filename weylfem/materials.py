@@ -79,7 +79,7 @@ class Material:
         "A", "exchange stiffness", "J/m", positive, default=None
     )
     uniaxial_anisotropy_J_per_m3: float | None = _input(
-        "K_u", "uniaxial anisotropy (easy axis)", "J/m^3", non_negative, default=None
+        "K_u", "uniaxial anisotropy (> 0: easy axis)", "J/m^3", None, default=None
     )
     cubic_anisotropy_J_per_m3: float | None = _input(
         "K_c", "cubic anisotropy (either sign)", "J/m^3", None, default=None
@@ -217,7 +217,7 @@ class Material:
     @property
     def minimum_gilbert_damping(self) -> float | None:
         """alpha_min = (gamma / M_s) sigma (eta / e)^2: the magnet-valley model dissipates iff
-        alpha >= alpha_min (model.md Sec. 3).  Reported here, enforced by the coupled solver."""
+        alpha >= alpha_min (model.md Sec. 3).  Reported here, not enforced."""
         eta = self.valley_coupling_J_s_per_m
         ms = self.saturation_magnetization_A_per_m
         if eta is None or ms is None:
