@@ -12,7 +12,13 @@ from weylfem.run import run_device
 pytestmark = pytest.mark.mpi
 
 
-def bar_device(dimension: int, solver: dict | None = None, png: bool = True, **geometry):
+def bar_device(
+    dimension: int,
+    solver: dict | None = None,
+    png: bool = True,
+    physics: dict | None = None,
+    **geometry,
+):
     import tomllib
 
     table = tomllib.loads(default_device_text())
@@ -21,12 +27,13 @@ def bar_device(dimension: int, solver: dict | None = None, png: bool = True, **g
     table["contacts"]["drain"]["voltage_V"] = -1.0e-3
     table["solver"].update(solver or {})
     table["output"]["png"] = png
+    table["physics"].update(physics or {})
     return device_from_mapping(table, "test")
 
 
-@pytest.mark.parametrize("dimension", [2, 3])
-def test_resistance_of_bar(dimension, shared_tmp_path):
-    device = bar_device(dimension, png=False)
+@pytest.mark.parametrize(("dimension", "degree"), [(2, 1), (3, 1), (2, 2), (3, 2)])
+def test_resistance_of_bar(dimension, degree, shared_tmp_path):
+    device = bar_device(dimension, png=False, physics={"element_degree": degree})
     results = run_device(device, shared_tmp_path / "out")
     g = device.geometry
     sigma = device.material_of("channel").conductivity_S_per_m

@@ -83,16 +83,13 @@ def run_device(device: Device, out_dir: str | Path, comm: MPI.Comm = MPI.COMM_WO
         with timings.phase("output"):
             outputs = {"results": "results.json", "device": "device.json"}
             write_json(stage / "device.json", dataclasses.asdict(device), comm)
+            potential = nodal(solution.potential, "phi_c")
             if device.output.fields_xdmf:
-                mesh = device_mesh.mesh
-                fields = [
-                    nodal(solution.potential, "phi_c"),
-                    cellwise_vector(solution.current_density, mesh, "J"),
-                ]
-                write_xdmf(stage / "fields.xdmf", device_mesh, fields)
+                current = cellwise_vector(solution.current_density, device_mesh.mesh, "J")
+                write_xdmf(stage / "fields.xdmf", device_mesh, [potential, current])
                 outputs["fields"] = "fields.xdmf"
             if device.output.png:
-                render_png(stage / "potential.png", nodal(solution.potential, "phi_c"), "phi_c (V)")
+                render_png(stage / "potential.png", potential, "phi_c (V)")
                 outputs["potential_png"] = "potential.png"
         timings["total"] = comm.allreduce(time.perf_counter() - start, op=MPI.MAX)
         results["outputs"] = outputs

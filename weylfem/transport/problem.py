@@ -62,9 +62,9 @@ class ChargeTransportProblem:
         self.bilinear_form = fem.form(self._sum_terms(trial, test))
         zero = fem.Constant(mesh, 0.0)
         self.linear_form = fem.form(zero * test * self.dx)
-        self.potential = fem.Function(self.space, name="phi_c")
+        self.unit_potential = fem.Function(self.space)
         self.indicator = fem.Function(self.space)
-        self.current_form = fem.form(self._sum_terms(self.potential, self.indicator))
+        self.current_form = fem.form(self._sum_terms(self.unit_potential, self.indicator))
 
         self.dofs = self.space.dofmap.index_map.size_global * self.space.dofmap.index_map_bs
         kind, self.solver_choice = choose_kind(
@@ -97,23 +97,24 @@ class ChargeTransportProblem:
         fdim = self.device_mesh.mesh.topology.dim - 1
         return fem.locate_dofs_topological(self.space, fdim, facets)
 
-    def _solve_unit(self, contact: int, out: fem.Function) -> None:
-        """Potential for 1 V on contact `contact` and 0 V on every other contact."""
+    def _solve_unit(self, contact: int) -> None:
+        """unit_potential := the solution for 1 V on `contact` and 0 V on every other one."""
         self.boundary_values.x.array[:] = 0.0
         self.boundary_values.x.array[self.contact_dofs[contact]] = 1.0
         rhs = compat.assemble_vector(self.linear_form)
         compat.apply_dirichlet(rhs, self.bilinear_form, self.bcs)
-        self.solver.solve(rhs, out.vector)
-        out.x.scatter_forward()
+        solution = self.unit_potential
+        self.solver.solve(rhs, solution.vector)
+        solution.x.scatter_forward()
         residual = rhs.copy()
-        self.solver.ksp.getOperators()[0].mult(out.vector, residual)
+        self.solver.ksp.getOperators()[0].mult(solution.vector, residual)
         residual.axpy(-1.0, rhs)
         self.relative_residual = max(
             self.relative_residual, residual.norm() / max(rhs.norm(), 1e-300)
         )
 
-    def _current_into(self, contact: int, potential: fem.Function) -> float:
-        self.potential.x.array[:] = potential.x.array
+    def _current_into(self, contact: int) -> float:
+        """Current flowing into the device through `contact` for unit_potential."""
         self.indicator.x.array[:] = 0.0
         self.indicator.x.array[self.contact_dofs[contact]] = 1.0
         local = fem.assemble_scalar(self.current_form)
@@ -124,14 +125,12 @@ class ChargeTransportProblem:
         n = len(self.contact_order)
         conductance = np.zeros((n, n))
         voltages = np.array([self.device.contacts[name].voltage_V for name in self.contact_order])
-        unit = fem.Function(self.space)
         total = fem.Function(self.space, name="phi_c")
         for k in range(n):
-            self._solve_unit(k, unit)
+            self._solve_unit(k)
             for j in range(n):
-                conductance[j, k] = self._current_into(j, unit)
-            total.x.array[:] += voltages[k] * unit.x.array
-        self.potential.x.array[:] = total.x.array
+                conductance[j, k] = self._current_into(j)
+            total.x.array[:] += voltages[k] * self.unit_potential.x.array
         current_density = sum(term.current_density(total) for term in self.terms)
         return TransportSolution(
             potential=total,
