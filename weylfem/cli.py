@@ -45,6 +45,17 @@ def _run(args) -> int:
     return 0
 
 
+def _mesh(args) -> int:
+    from weylfem import compat
+    from weylfem.run import mesh_only, mesh_summary
+
+    device = _load(args.config)
+    compat.quiet_jit_logging()
+    _say(mesh_summary(mesh_only(device, args.out)))
+    _say(f"mesh written to {Path(args.out).resolve()}")
+    return 0
+
+
 def _init(args) -> int:
     from weylfem.config import default_device_text
 
@@ -96,6 +107,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("config", nargs="?", help="device TOML file (default: the built-in device)")
     run.add_argument("--out", default="weylfem-out", help="output directory (default: %(default)s)")
     run.set_defaults(handler=_run)
+
+    mesh = commands.add_parser("mesh", help="mesh a device; write the tagged mesh and a preview")
+    mesh.add_argument("config", nargs="?", help="device TOML file (default: the built-in device)")
+    mesh.add_argument(
+        "--out", default="weylfem-mesh", help="output directory (default: %(default)s)"
+    )
+    mesh.set_defaults(handler=_mesh)
 
     init = commands.add_parser("init", help="write the default device as an annotated TOML file")
     init.add_argument("path", nargs="?", default="device.toml", help="(default: %(default)s)")

@@ -103,3 +103,23 @@ def apply_dirichlet(vector, bilinear_form, bcs) -> None:
     dolfinx.fem.petsc.apply_lifting(vector, [bilinear_form], bcs=[bcs])
     vector.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
     dolfinx.fem.petsc.set_bc(vector, bcs)
+
+
+def cell_diameters(mesh, cells: np.ndarray) -> np.ndarray:
+    """Largest vertex-to-vertex distance of each given cell (its longest edge for simplices)."""
+    dim = mesh.topology.dim
+    if hasattr(mesh, "h"):
+        return mesh.h(dim, cells)
+    return dolfinx.cpp.mesh.h(getattr(mesh, "_mesh", mesh), dim, cells)
+
+
+def entity_vtk_mesh(mesh, dim: int, entities: np.ndarray):
+    """(topology, cell types, geometry) of some mesh entities of dimension `dim`, for pyvista."""
+    if hasattr(dolfinx.plot, "vtk_mesh"):
+        return dolfinx.plot.vtk_mesh(mesh, dim, entities)
+    return dolfinx.plot.create_vtk_mesh(mesh, dim, entities)
+
+
+def cell_midpoints(mesh, cells: np.ndarray) -> np.ndarray:
+    """Midpoints (n, 3) of the given cells."""
+    return dolfinx.mesh.compute_midpoints(mesh, mesh.topology.dim, cells)

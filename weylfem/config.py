@@ -110,6 +110,9 @@ def _geometry(table: Any, source: str):
     kind = table.get("kind")
     if kind not in GEOMETRIES:
         raise ConfigError(source, "geometry.kind", f"expected one of: {', '.join(GEOMETRIES)}")
+    path = table.get("path")
+    if kind == "file" and isinstance(path, str) and Path(source).is_file():
+        table = {**table, "path": str(Path(source).parent / path)}
     return from_table(GEOMETRIES[kind], table, source, "geometry")
 
 
@@ -174,6 +177,21 @@ def _check_names(device: Device, source: str) -> None:
                 )
     if not device.contacts:
         raise ConfigError(source, "contacts", "expected at least one contact")
+    materials = [device.material_of(region) for region in device.regions]
+    if device.geometry.resolve_valley_layers and not any(
+        m.valley_diffusion_length_m for m in materials
+    ):
+        raise ConfigError(
+            source,
+            "geometry.resolve_valley_layers",
+            "expected a region material with a valley diffusion length (v_F, mu_F, tau_v)",
+        )
+    if device.geometry.resolve_exchange_length and not any(m.exchange_length_m for m in materials):
+        raise ConfigError(
+            source,
+            "geometry.resolve_exchange_length",
+            "expected a magnetic region material (saturation magnetization and exchange stiffness)",
+        )
     for name in device.walls:
         if name in device.contacts:
             raise ConfigError(source, f"walls.{name}", "expected a boundary that is not a contact")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from weylfem.geometry import BarGeometry
+from weylfem.geometry import Geometry
 from weylfem.materials import Material
 from weylfem.schema import check, non_negative
 
@@ -90,7 +90,7 @@ class OutputOptions:
 class Device:
     """A complete device description."""
 
-    geometry: BarGeometry
+    geometry: Geometry
     regions: dict[str, Region]
     contacts: dict[str, Contact]
     name: str = "device"

@@ -133,3 +133,78 @@ def render_png(path: Path, field: fem.Function, title: str) -> None:
     plotter.camera.zoom(1.4)
     plotter.screenshot(str(path))
     plotter.close()
+
+
+def render_mesh_preview(path: Path, device_mesh: DeviceMesh, title: str) -> None:
+    """Off-screen picture of the mesh: regions and named boundaries coloured and labelled."""
+    mesh = device_mesh.mesh
+    comm = mesh.comm
+    dim = mesh.topology.dim
+    pieces = []
+    for dimension, tags, groups in (
+        (dim, device_mesh.cell_tags, device_mesh.cell_groups),
+        (dim - 1, device_mesh.facet_tags, device_mesh.facet_groups),
+    ):
+        for name, value in groups.items():
+            entities = tags.indices[tags.values == value]
+            pieces.append((dimension, name, compat.entity_vtk_mesh(mesh, dimension, entities)))
+    gathered = comm.gather(pieces, root=0)
+    if comm.rank != 0:
+        return
+    os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkOSOpenGLRenderWindow")
+    import pyvista
+
+    by_name: dict[tuple[int, str], list] = {}
+    for rank_pieces in gathered:
+        for dimension, name, arrays in rank_pieces:
+            if len(arrays[1]):
+                by_name.setdefault((dimension, name), []).append(pyvista.UnstructuredGrid(*arrays))
+    plotter = pyvista.Plotter(off_screen=True, window_size=(1400, 800))
+    colours = iter(
+        [
+            "#4c72b0",
+            "#dd8452",
+            "#55a868",
+            "#c44e52",
+            "#8172b3",
+            "#937860",
+            "#da8bc3",
+            "#8c8c8c",
+            "#ccb974",
+            "#64b5cd",
+        ]
+        * 10
+    )
+    label_points, labels = [], []
+    # Draw in units of the device size: VTK's label placement fails at micrometre scale.
+    extent = max(max(g.length for g in grids) for grids in by_name.values())
+    for (dimension, name), grids in by_name.items():
+        grid = grids[0].merge(grids[1:]) if len(grids) > 1 else grids[0]
+        grid.points = grid.points / extent  # a new array: the pieces share DOLFINx geometry
+        is_region = dimension == dim
+        if name == "walls" and not is_region:
+            continue
+        plotter.add_mesh(
+            grid,
+            color=next(colours),
+            show_edges=is_region,
+            opacity=0.25 if is_region and dim == 3 else 1.0,
+            line_width=4 if dimension == 1 else 1,
+            lighting=is_region,
+            label=name,
+        )
+        label_points.append(grid.cell_centers().points.mean(axis=0))
+        labels.append(name)
+    plotter.add_point_labels(
+        label_points, labels, font_size=14, point_size=1, shape_opacity=0.6, always_visible=True
+    )
+    plotter.add_legend(bcolor="white", size=(0.15, 0.04 * len(labels)))
+    plotter.add_text(title, font_size=10)
+    plotter.show_axes()
+    points = gathered[0][0][2][2] if gathered[0] else np.zeros((1, 3))
+    if dim == 3 and np.ptp(points[:, 2]) > 0:
+        plotter.view_isometric()
+    else:
+        plotter.view_xy()
+    plotter.screenshot(str(path))
+    plotter.close()

@@ -1,4 +1,4 @@
-"""The `weylfem run` pipeline: mesh, set up, solve, write, report."""
+"""The `weylfem run` and `weylfem mesh` pipelines: mesh, set up, solve, write, report."""
 
 from __future__ import annotations
 
@@ -11,11 +11,13 @@ from mpi4py import MPI
 
 import weylfem
 from weylfem.device import Device
-from weylfem.geometry import build_device_mesh
+from weylfem.geometry import measure_groups
+from weylfem.meshing import device_refinements, mesh_device
 from weylfem.output import (
     OutputDirectory,
     cellwise_vector,
     nodal,
+    render_mesh_preview,
     render_png,
     write_json,
     write_xdmf,
@@ -43,7 +45,7 @@ def run_device(device: Device, out_dir: str | Path, comm: MPI.Comm = MPI.COMM_WO
     timings = Timings(comm)
     start = time.perf_counter()
     with timings.phase("mesh"):
-        device_mesh = build_device_mesh(device.geometry, comm)
+        device_mesh = mesh_device(device, comm)
     with timings.phase("setup"):
         problem = ChargeTransportProblem(device, device_mesh)
     with timings.phase("solve"):
@@ -116,4 +118,41 @@ def summary(results: dict) -> str:
     if "two_terminal_resistance_ohm" in results:
         lines.append(f"two-terminal resistance: {results['two_terminal_resistance_ohm']:.6e} ohm")
     lines.append(f"time: {results['timings_s']['total']:.2f} s")
+    return "\n".join(lines)
+
+
+def mesh_only(device: Device, out_dir: str | Path, comm: MPI.Comm = MPI.COMM_WORLD) -> dict:
+    """Mesh `device` and write mesh.xdmf (with tags), mesh.png and mesh.json into `out_dir`."""
+    start = time.perf_counter()
+    device_mesh = mesh_device(device, comm)
+    report = {
+        "device": device.name,
+        "mesh": {
+            **device_mesh.counts(),
+            "ranks": comm.size,
+            "dimension": device.geometry.dimension,
+        },
+        "quality": device_mesh.quality,
+        "regions": device_mesh.cell_groups,
+        "boundaries": device_mesh.facet_groups,
+        "measures_SI": measure_groups(device_mesh),
+        "refinements": [dataclasses.asdict(r) for r in device_refinements(device)],
+    }
+    with OutputDirectory(out_dir, comm) as stage:
+        write_xdmf(stage / "mesh.xdmf", device_mesh, [])
+        render_mesh_preview(stage / "mesh.png", device_mesh, device.name)
+        report["time_s"] = comm.allreduce(time.perf_counter() - start, op=MPI.MAX)
+        write_json(stage / "mesh.json", report, comm)
+    return report
+
+
+def mesh_summary(report: dict) -> str:
+    """A short human-readable summary of `weylfem mesh`."""
+    mesh, quality = report["mesh"], report["quality"]
+    lines = [
+        f"{report['device']}: {mesh['cells']} cells, {mesh['vertices']} vertices "
+        f"on {mesh['ranks']} rank(s); min quality (SICN) {quality['min_sicn']:.3f}",
+        "groups (SI measure):",
+    ]
+    lines += [f"  {name:>20}: {value:.6e}" for name, value in report["measures_SI"].items()]
     return "\n".join(lines)

@@ -5,33 +5,40 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from weylfem.geometry.units import LengthUnit
+from weylfem.geometry.base import (
+    Geometry,
+    add_physical_groups,
+    boundary_of,
+    classify,
+    near,
+    plane_polygon,
+)
 from weylfem.schema import check, positive
 
 
-@dataclass(frozen=True)
-class BarGeometry:
-    """A bar along x from 0 to `length`; lengths are in `length_unit`.
+@dataclass(frozen=True, kw_only=True)
+class BarGeometry(Geometry):
+    """A bar along x from 0 to `length`, `width` along y, `thickness` along z (3D).
 
-    Physical groups: region ``channel``; facets ``source`` (x = 0), ``drain``
-    (x = length) and ``walls`` (every other boundary facet).
+    Contacts cover a centred patch of each end face, `contact_width` wide along y
+    (default: the whole face).  Physical groups: region ``channel``; boundaries
+    ``source`` (x = 0), ``drain`` (x = length) and ``walls`` (the rest).
     """
 
     kind: Literal["bar"] = "bar"
-    dimension: Literal[2, 3] = 3
     length: float = check(positive, default=10.0)
     width: float = check(positive, default=2.0)
     thickness: float = check(positive, default=0.5)
-    mesh_size: float = check(positive, default=0.5)
-    length_unit: LengthUnit = "um"
+    contact_width: float | None = check(positive, default=None)
 
     def validate(self):
         """Cross-field checks (yields key, message)."""
-        smallest = min(
-            self.length, self.width, self.thickness if self.dimension == 3 else self.width
-        )
-        if self.mesh_size > smallest:
-            yield "mesh_size", f"expected at most the smallest bar dimension ({smallest})"
+        yield from super().validate()
+        dims = [self.length, self.width] + ([self.thickness] if self.dimension == 3 else [])
+        if self.mesh_size > min(dims):
+            yield "mesh_size", f"expected at most the smallest bar dimension ({min(dims)})"
+        if self.contact_width is not None and self.contact_width > self.width:
+            yield "contact_width", f"expected at most the width ({self.width})"
 
     def cell_groups(self) -> tuple[str, ...]:
         """Names of the region groups this geometry creates."""
@@ -45,27 +52,48 @@ class BarGeometry:
         """Area (3D) or width (2D) normal to the bar axis, in length_unit**(dimension-1)."""
         return self.width * self.thickness if self.dimension == 3 else self.width
 
+    def contact_area(self) -> float:
+        """Area (3D) or length (2D) of one contact, in length_unit**(dimension-1)."""
+        width = self.width if self.contact_width is None else self.contact_width
+        return width * self.thickness if self.dimension == 3 else width
+
     def add_to_gmsh(self, gmsh) -> None:
         """Create the OCC geometry and its physical groups in the current gmsh model."""
-        occ = gmsh.model.occ
-        if self.dimension == 3:
+        occ, dim = gmsh.model.occ, self.dimension
+        if dim == 3:
             body = occ.addBox(0, 0, 0, self.length, self.width, self.thickness)
         else:
             body = occ.addRectangle(0, 0, 0, self.length, self.width)
+        if self.contact_width is not None and self.contact_width < self.width:
+            low = (self.width - self.contact_width) / 2
+            cuts = []
+            for x in (0.0, self.length):
+                high = low + self.contact_width
+                if dim == 3:
+                    corners = [
+                        (x, low, 0),
+                        (x, high, 0),
+                        (x, high, self.thickness),
+                        (x, low, self.thickness),
+                    ]
+                    cuts.append(plane_polygon(occ, corners))
+                else:
+                    cuts.append(occ.addLine(occ.addPoint(x, low, 0), occ.addPoint(x, high, 0)))
+            occ.fragment([(dim, body)], [(dim - 1, c) for c in cuts])
         occ.synchronize()
-        dim = self.dimension
-        source, drain, walls = [], [], []
-        tolerance = 1e-6 * self.length
-        for _, tag in gmsh.model.getBoundary([(dim, body)], oriented=False):
-            x = gmsh.model.occ.getCenterOfMass(dim - 1, tag)[0]
-            if abs(x) < tolerance:
-                source.append(tag)
-            elif abs(x - self.length) < tolerance:
-                drain.append(tag)
-            else:
-                walls.append(tag)
-        gmsh.model.addPhysicalGroup(dim, [body], 1, name="channel")
-        gmsh.model.addPhysicalGroup(dim - 1, source, 1, name="source")
-        gmsh.model.addPhysicalGroup(dim - 1, drain, 2, name="drain")
-        gmsh.model.addPhysicalGroup(dim - 1, walls, 3, name="walls")
-        gmsh.option.setNumber("Mesh.CharacteristicLengthMax", self.mesh_size)
+        bodies = [t for _, t in gmsh.model.getEntities(dim)]
+        tol = 1e-7 * self.length
+        half = (self.width if self.contact_width is None else self.contact_width) / 2
+
+        def on_end(x_end):
+            return lambda c: near(c[0], x_end, tol) and abs(c[1] - self.width / 2) < half + tol
+
+        facets = classify(
+            gmsh,
+            dim - 1,
+            boundary_of(gmsh, dim, bodies),
+            [("source", on_end(0.0)), ("drain", on_end(self.length))],
+            default="walls",
+        )
+        add_physical_groups(gmsh, dim, {"channel": bodies})
+        add_physical_groups(gmsh, dim - 1, facets)

@@ -1,12 +1,15 @@
-"""Meshing on rank 0 with gmsh and distribution to all ranks."""
+"""Meshing on rank 0 with gmsh, size fields, and distribution to all ranks."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mpi4py import MPI
 
 from weylfem import compat
+from weylfem.geometry.base import Geometry, Refinement
 from weylfem.geometry.units import METRES_PER_UNIT
 
 
@@ -21,6 +24,8 @@ class DeviceMesh:
     """region name -> cell tag value"""
     facet_groups: dict[str, int]
     """boundary or interface name -> facet tag value"""
+    quality: dict[str, float]
+    """gmsh element quality: minimum and mean signed inverse condition number (1 = ideal)"""
 
     @property
     def comm(self) -> MPI.Comm:
@@ -40,20 +45,96 @@ def _physical_groups(gmsh, dim: int) -> dict[str, int]:
     return {gmsh.model.getPhysicalName(d, tag): tag for d, tag in gmsh.model.getPhysicalGroups(dim)}
 
 
-def build_device_mesh(geometry, comm: MPI.Comm = MPI.COMM_WORLD) -> DeviceMesh:
-    """Mesh `geometry` with gmsh on rank 0, distribute it and scale coordinates to metres."""
+_ENTITY_LISTS = {1: "CurvesList", 2: "SurfacesList", 3: "VolumesList"}
+
+
+def _size_field(gmsh, dim: int, mesh_size: float, refinement: Refinement) -> list[int]:
+    """gmsh fields that impose one refinement; returns their numbers."""
+    field = gmsh.model.mesh.field
+    groups = {
+        gmsh.model.getPhysicalName(d, tag): (d, tag) for d, tag in gmsh.model.getPhysicalGroups()
+    }
+    size = min(refinement.size, mesh_size)
+    xmin, ymin, zmin, xmax, ymax, zmax = gmsh.model.getBoundingBox(-1, -1)
+    extent = math.dist((xmin, ymin, zmin), (xmax, ymax, zmax))
+    numbers = []
+    for name in refinement.groups:
+        group_dim, tag = groups[name]
+        entities = list(gmsh.model.getEntitiesForPhysicalGroup(group_dim, tag))
+        if group_dim == dim:
+            number = field.add("Constant")
+            field.setNumber(number, "VIn", size)
+            field.setNumber(number, "VOut", mesh_size)
+            field.setNumbers(number, _ENTITY_LISTS[dim], entities)
+            numbers.append(number)
+            continue
+        distance = field.add("Distance")
+        field.setNumbers(distance, _ENTITY_LISTS[group_dim], entities)
+        field.setNumber(distance, "Sampling", min(max(20, math.ceil(2 * extent / size)), 500))
+        threshold = field.add("Threshold")
+        field.setNumber(threshold, "InField", distance)
+        field.setNumber(threshold, "SizeMin", size)
+        field.setNumber(threshold, "SizeMax", mesh_size)
+        field.setNumber(threshold, "DistMin", refinement.distance)
+        field.setNumber(
+            threshold, "DistMax", refinement.distance + max(refinement.transition, size)
+        )
+        numbers.append(threshold)
+    return numbers
+
+
+def _apply_sizes(gmsh, geometry: Geometry, refinements: Sequence[Refinement]) -> None:
+    gmsh.option.setNumber("Mesh.MeshSizeMax", geometry.mesh_size)
+    numbers = [
+        number
+        for refinement in refinements
+        for number in _size_field(gmsh, geometry.dimension, geometry.mesh_size, refinement)
+    ]
+    if not numbers:
+        return
+    field = gmsh.model.mesh.field
+    smallest = field.add("Min")
+    field.setNumbers(smallest, "FieldsList", numbers)
+    field.setAsBackgroundMesh(smallest)
+    gmsh.option.setNumber("Mesh.MeshSizeExtendFromBoundary", 0)
+    gmsh.option.setNumber("Mesh.MeshSizeFromPoints", 0)
+    gmsh.option.setNumber("Mesh.MeshSizeFromCurvature", 0)
+
+
+def _quality(gmsh, dim: int) -> dict[str, float]:
+    qualities = []
+    for _, tag in gmsh.model.getEntities(dim):
+        for element_tags in gmsh.model.mesh.getElements(dim, tag)[1]:
+            qualities.extend(gmsh.model.mesh.getElementQualities(element_tags, "minSICN"))
+    return {
+        "min_sicn": min(qualities),
+        "mean_sicn": sum(qualities) / len(qualities),
+    }
+
+
+def build_device_mesh(
+    geometry: Geometry,
+    comm: MPI.Comm = MPI.COMM_WORLD,
+    refinements: Sequence[Refinement] = (),
+) -> DeviceMesh:
+    """Mesh `geometry` with gmsh on rank 0, distribute it and scale coordinates to metres.
+
+    `refinements` come on top of the geometry's own `refine` list (see
+    `weylfem.meshing.device_refinements` for those derived from the physics)."""
     import gmsh
 
     dim = geometry.dimension
-    groups = None
+    shared = None
     if comm.rank == 0:
         gmsh.initialize(interruptible=False)
         gmsh.option.setNumber("General.Terminal", 0)
         gmsh.model.add("weylfem")
         geometry.add_to_gmsh(gmsh)
-        gmsh.model.mesh.generate(dim)
-        groups = (_physical_groups(gmsh, dim), _physical_groups(gmsh, dim - 1))
-    cell_groups, facet_groups = comm.bcast(groups, root=0)
+        if not gmsh.model.mesh.getNodes()[0].size:
+            _apply_sizes(gmsh, geometry, [*geometry.refine, *refinements])
+            gmsh.model.mesh.generate(dim)
+        shared = (_physical_groups(gmsh, dim), _physical_groups(gmsh, dim - 1), _quality(gmsh, dim))
+    cell_groups, facet_groups, quality = comm.bcast(shared, root=0)
     try:
         mesh, cell_tags, facet_tags = compat.model_to_mesh(gmsh.model, comm, 0, gdim=dim)
     finally:
@@ -61,7 +142,7 @@ def build_device_mesh(geometry, comm: MPI.Comm = MPI.COMM_WORLD) -> DeviceMesh:
             gmsh.finalize()
     mesh.geometry.x[:] *= METRES_PER_UNIT[geometry.length_unit]
     mesh.topology.create_connectivity(dim - 1, dim)
-    return DeviceMesh(mesh, cell_tags, facet_tags, cell_groups, facet_groups)
+    return DeviceMesh(mesh, cell_tags, facet_tags, cell_groups, facet_groups, quality)
 
 
 def measure_groups(device_mesh: DeviceMesh) -> dict[str, float]:
@@ -72,10 +153,18 @@ def measure_groups(device_mesh: DeviceMesh) -> dict[str, float]:
     mesh = device_mesh.mesh
     dx = ufl.Measure("dx", domain=mesh, subdomain_data=device_mesh.cell_tags)
     ds = ufl.Measure("ds", domain=mesh, subdomain_data=device_mesh.facet_tags)
+    dS = ufl.Measure("dS", domain=mesh, subdomain_data=device_mesh.facet_tags)
     one = fem.Constant(mesh, 1.0)
     sizes = {}
-    for measure, groups in ((dx, device_mesh.cell_groups), (ds, device_mesh.facet_groups)):
-        for name, tag in groups.items():
-            local = fem.assemble_scalar(fem.form(one * measure(tag)))
-            sizes[name] = float(device_mesh.comm.allreduce(local, op=MPI.SUM))
+    for name, tag in device_mesh.cell_groups.items():
+        sizes[name] = _assemble(one * dx(tag), device_mesh.comm)
+    for name, tag in device_mesh.facet_groups.items():
+        # exterior facets once, interior (interface) facets once: '+' side only
+        sizes[name] = _assemble(one * ds(tag) + one("+") * dS(tag), device_mesh.comm)
     return sizes
+
+
+def _assemble(integrand, comm: MPI.Comm) -> float:
+    from dolfinx import fem
+
+    return float(comm.allreduce(fem.assemble_scalar(fem.form(integrand)), op=MPI.SUM))
