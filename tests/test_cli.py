@@ -104,3 +104,15 @@ def test_default_run_serial_equals_mpi(tmp_path):
         "fields.h5",
         "potential.png",
     }
+
+
+def test_mesh_command_writes_tagged_mesh_and_preview(tmp_path):
+    result = weylfem("mesh", "--out", "m", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "min quality" in result.stdout
+    report = json.loads((tmp_path / "m" / "mesh.json").read_text())
+    assert report["regions"] == {"channel": 1}
+    assert report["measures_SI"]["source"] == pytest.approx(1e-12, rel=1e-10)
+    xdmf = (tmp_path / "m" / "mesh.xdmf").read_text()
+    assert 'Name="regions"' in xdmf and 'Name="boundaries"' in xdmf
+    assert (tmp_path / "m" / "mesh.png").read_bytes()[:4] == b"\x89PNG"
