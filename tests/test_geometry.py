@@ -211,3 +211,22 @@ def test_import_errors(shared_tmp_path, comm):
     comm.barrier()
     with pytest.raises(ConfigError, match=r"geometry.dimension: expected 3"):
         device_from_mapping(file_device(path, 2), "dev.toml")
+
+
+def test_exchange_length_caps_element_size_in_magnetic_regions(comm):
+    table = device_table(
+        dimension=2,
+        length_unit="nm",
+        length=400.0,
+        width=100.0,
+        mesh_size=50.0,
+        resolve_exchange_length=True,
+    )
+    device = device_from_mapping(table, "magnet")
+    exchange_length = device.material_of("channel").exchange_length_m
+    assert exchange_length == pytest.approx(3.64e-8, rel=1e-2)  # Co3Sn2S2
+    device_mesh = mesh_device(device, comm)
+    largest, _ = cell_sizes_near(device_mesh, [200e-9], 1.0)  # every cell
+    assert largest <= exchange_length
+    unrefined = build_device_mesh(device.geometry, comm)
+    assert cell_sizes_near(unrefined, [200e-9], 1.0)[0] > exchange_length
