@@ -52,22 +52,13 @@ class HallBarGeometry(Geometry):
         yield from super().validate()
         given = self.probe_positions is not None
         if given and len(self.probe_positions) != self.probe_pairs:
-            yield (
-                "probe_positions",
-                f"expected {self.probe_pairs} positions (one per probe pair), "
-                f"got {len(self.probe_positions)}",
-            )
+            count = len(self.probe_positions)
+            yield "probe_positions", f"expected {self.probe_pairs} positions, got {count}"
             return
         key = "probe_positions" if given else "arm_width"
-        half = self.arm_width / 2
-        if not all(half < x < self.length - half for x in self.positions()):
-            yield (
-                key,
-                (
-                    f"expected every arm inside the bar: centres strictly between arm_width/2 "
-                    f"({half}) and length - arm_width/2 ({self.length - half})"
-                ),
-            )
+        lo, hi = self.arm_width / 2, self.length - self.arm_width / 2
+        if not all(lo < x < hi for x in self.positions()):
+            yield key, f"expected every arm inside the bar: centres strictly between {lo} and {hi}"
         ordered = sorted(self.positions())
         if any(b - a <= self.arm_width for a, b in zip(ordered, ordered[1:], strict=False)):
             yield key, f"expected arms apart: centres more than arm_width ({self.arm_width}) apart"

@@ -54,35 +54,17 @@ class NonlocalStripGeometry(Geometry):
     def validate(self) -> Iterator[tuple[str, str]]:
         """Cross-field checks (yields key, message)."""
         yield from super().validate()
-        half = self.contact_length / 2
-        lo, hi = half, self.length - half
-        if not lo <= self.injector_position <= hi:
-            yield (
-                "injector_position",
-                (
-                    f"expected the injector inside the strip: between contact_length/2 ({lo}) "
-                    f"and length - contact_length/2 ({hi})"
-                ),
-            )
-            return
-        if not all(lo <= x <= hi for x in self.pairs().values()):
-            yield (
-                "detector_distances",
-                (
-                    f"expected every detector inside the strip: injector_position + distance "
-                    f"between contact_length/2 ({lo}) and length - contact_length/2 ({hi})"
-                ),
-            )
-            return
+        size = self.contact_length
+        lo, hi = size / 2, self.length - size / 2
+        inside = f"inside the strip: centres between {lo} and {hi}"
         ordered = sorted(self.pairs().values())
-        if any(b - a <= self.contact_length for a, b in zip(ordered, ordered[1:], strict=False)):
-            yield (
-                "detector_distances",
-                (
-                    f"expected contacts apart: centres (injector included) more than "
-                    f"contact_length ({self.contact_length}) apart"
-                ),
-            )
+        if not lo <= self.injector_position <= hi:
+            yield "injector_position", f"expected the injector {inside}"
+        elif not all(lo <= x <= hi for x in ordered):
+            yield "detector_distances", f"expected every detector {inside}"
+        elif any(b - a <= size for a, b in zip(ordered, ordered[1:], strict=False)):
+            apart = f"more than contact_length ({size}) apart"
+            yield "detector_distances", f"expected contact centres (injector included) {apart}"
 
     def cell_groups(self) -> tuple[str, ...]:
         """Names of the region groups this geometry creates."""

@@ -37,27 +37,16 @@ class RingGeometry(Geometry):
     def validate(self) -> Iterator[tuple[str, str]]:
         """Cross-field checks (yields key, message)."""
         yield from super().validate()
-        r1, r2, depth, width = (
-            self.inner_radius,
-            self.outer_radius,
-            self.notch_depth,
-            self.notch_width,
-        )
+        r1, r2, depth = self.inner_radius, self.outer_radius, self.notch_depth
         if r1 >= r2:
             yield "inner_radius", f"expected less than outer_radius ({r2})"
-            return
-        if depth == 0:
-            return
-        if depth >= r2 - r1:
+        elif depth >= r2 - r1:
             yield "notch_depth", f"expected less than outer_radius - inner_radius ({r2 - r1})"
-        elif depth <= (sagitta := r2 - math.sqrt(max(r2**2 - width**2 / 4, 0.0))):
-            yield (
-                "notch_depth",
-                (
-                    f"expected more than the depth of the outer circle's arc over notch_width "
-                    f"({sagitta}), so that the notch has side walls"
-                ),
-            )
+        elif depth > 0:
+            sagitta = r2 - math.sqrt(max(r2**2 - self.notch_width**2 / 4, 0.0))
+            if depth <= sagitta:
+                expected = "expected more than the depth of the outer arc over notch_width"
+                yield "notch_depth", f"{expected} ({sagitta}), so that the notch has side walls"
 
     def cell_groups(self) -> tuple[str, ...]:
         """Names of the region groups this geometry creates."""
@@ -82,25 +71,20 @@ class RingGeometry(Geometry):
             occ.extrude(section, 0, 0, self.thickness)
         occ.synchronize()
         bodies = [tag for _, tag in gmsh.model.getEntities(dim)]
-        groups: dict[str, list[int]] = {name: [] for name in self.facet_groups()}
+        facets: dict[str, list[int]] = {name: [] for name in self.facet_groups()}
+        radii = {"inner": r1, "outer": r2}
         for tag in boundary_of(gmsh, dim, bodies):
-            name = next(
-                (
-                    n
-                    for n, r in (("inner", r1), ("outer", r2))
-                    if self._on_circle(gmsh, dim - 1, tag, r)
-                ),
-                "walls",
-            )
-            groups[name].append(tag)
+            name = next((n for n, r in radii.items() if on_circle(gmsh, dim - 1, tag, r)), "walls")
+            facets[name].append(tag)
         add_physical_groups(gmsh, dim, {"channel": bodies})
-        add_physical_groups(gmsh, dim - 1, groups)
+        add_physical_groups(gmsh, dim - 1, facets)
 
-    def _on_circle(self, gmsh, dim: int, tag: int, radius: float) -> bool:
-        """Whether the entity lies on the circle (2D) or cylinder (3D) of `radius` about z,
-        judged at a grid of points of its parametrization."""
-        low, high = gmsh.model.getParametrizationBounds(dim, tag)
-        axes = [np.linspace(lo, hi, 5) for lo, hi in zip(low, high, strict=True)]
-        params = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).ravel()
-        xyz = np.reshape(gmsh.model.getValue(dim, tag, params), (-1, 3))
-        return bool(np.allclose(np.hypot(xyz[:, 0], xyz[:, 1]), radius, rtol=0, atol=1e-7 * radius))
+
+def on_circle(gmsh, dim: int, tag: int, radius: float) -> bool:
+    """Whether a model entity lies on the circle (curve) or cylinder (surface) of `radius`
+    about the z axis, judged at a grid of points of its parametrization."""
+    low, high = gmsh.model.getParametrizationBounds(dim, tag)
+    axes = [np.linspace(lo, hi, 5) for lo, hi in zip(low, high, strict=True)]
+    params = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).ravel()
+    xyz = np.reshape(gmsh.model.getValue(dim, tag, params), (-1, 3))
+    return bool(np.allclose(np.hypot(xyz[:, 0], xyz[:, 1]), radius, rtol=0, atol=1e-7 * radius))

@@ -85,28 +85,16 @@ class StackGeometry(Geometry):
         tol = 1e-7 * max(length, top)
         axis = dim - 1  # the stacking coordinate
 
-        if self.contacts == "ends":
-
-            def contact(x: float):
-                return lambda c: near(c[0], x, tol) and c[axis] > bottom
-
-        else:
-
-            def contact(x: float):
-                return lambda c: near(c[axis], top, tol) and abs(c[0] - x) < self.contact_length
+        def contact(x_end: float):
+            if self.contacts == "ends":
+                return lambda c: near(c[0], x_end, tol) and c[axis] > bottom
+            return lambda c: near(c[axis], top, tol) and abs(c[0] - x_end) < self.contact_length
 
         rules = [("source", contact(0.0)), ("drain", contact(length))]
-        outer = boundary_of(gmsh, dim, films + substrates)
+        outer = boundary_of(gmsh, dim, films + substrates)  # without the shared face
         facets = classify(gmsh, dim - 1, outer, rules, default="walls")
-        interface = set(boundary_of(gmsh, dim, films)) & set(boundary_of(gmsh, dim, substrates))
-        add_physical_groups(gmsh, dim, {"film": films, "substrate": substrates})
-        add_physical_groups(
-            gmsh,
-            dim - 1,
-            {
-                "source": facets["source"],
-                "drain": facets["drain"],
-                "interface": sorted(interface),
-                "walls": facets["walls"],
-            },
+        facets["interface"] = sorted(
+            set(boundary_of(gmsh, dim, films)) & set(boundary_of(gmsh, dim, substrates))
         )
+        add_physical_groups(gmsh, dim, {"film": films, "substrate": substrates})
+        add_physical_groups(gmsh, dim - 1, {name: facets[name] for name in self.facet_groups()})
