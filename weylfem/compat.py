@@ -32,8 +32,13 @@ _MODERN = DOLFINX_VERSION >= (0, 8)
 
 
 def quiet_jit_logging() -> None:
-    """Silence the per-form compiler chatter that FFCx/cffi send to the root logger."""
+    """Silence the per-form compiler chatter that FFCx/cffi send to the root logger.
+
+    cffi resets the root logger to INFO during each compile, so the handlers (which FFCx
+    attaches to the root logger) are raised to WARNING too."""
     logging.getLogger().setLevel(logging.WARNING)
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(logging.WARNING)
     for name in ("ffcx", "UFL", "dolfinx", "FFCX"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
