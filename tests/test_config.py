@@ -142,7 +142,9 @@ def test_region_without_material():
 def test_unknown_geometry_kind():
     table = default_table()
     table["geometry"]["kind"] = "torus"
-    expect_error(table, "geometry.kind", "expected one of: bar, hall_bar, nonlocal_strip, stack, ring, file")
+    expect_error(
+        table, "geometry.kind", "expected one of: bar, hall_bar, nonlocal_strip, stack, ring, file"
+    )
 
 
 def test_mesh_size_larger_than_device():
