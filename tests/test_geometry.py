@@ -9,7 +9,13 @@ from mpi4py import MPI
 from weylfem import compat
 from weylfem.config import default_device_text, device_from_mapping
 from weylfem.errors import ConfigError
-from weylfem.geometry import BarGeometry, Refinement, build_device_mesh, measure_groups
+from weylfem.geometry import (
+    GEOMETRIES,
+    BarGeometry,
+    Refinement,
+    build_device_mesh,
+    measure_groups,
+)
 from weylfem.meshing import (
     LONGEST_EDGE_OVER_TARGET,
     VALLEY_LAYER_ELEMENTS,
@@ -19,8 +25,8 @@ from weylfem.meshing import (
 
 pytestmark = pytest.mark.mpi
 
-MIN_QUALITY = 0.2
-"""Smallest accepted gmsh signed inverse condition number of an element."""
+MIN_QUALITY = 0.3
+"""Smallest accepted gmsh signed inverse condition number (SICN) of an element."""
 
 
 def device_table(**geometry) -> dict:
@@ -230,3 +236,13 @@ def test_exchange_length_caps_element_size_in_magnetic_regions(comm):
     assert largest <= exchange_length
     unrefined = build_device_mesh(device.geometry, comm)
     assert cell_sizes_near(unrefined, [200e-9], 1.0)[0] > exchange_length
+
+
+BUILDERS = [kind for kind in GEOMETRIES if kind != "file"]
+
+
+@pytest.mark.parametrize("dimension", [2, 3])
+@pytest.mark.parametrize("kind", BUILDERS)
+def test_element_quality_of_every_builder(kind, dimension, comm):
+    device_mesh = build_device_mesh(GEOMETRIES[kind](dimension=dimension), comm)
+    assert device_mesh.quality["min_sicn"] >= MIN_QUALITY, device_mesh.quality

@@ -85,6 +85,8 @@ def _size_field(gmsh, dim: int, mesh_size: float, refinement: Refinement) -> lis
 
 def _apply_sizes(gmsh, geometry: Geometry, refinements: Sequence[Refinement]) -> None:
     gmsh.option.setNumber("Mesh.MeshSizeMax", geometry.mesh_size)
+    # Netgen's optimiser removes the sliver tetrahedra gmsh's Delaunay leaves in thin layers.
+    gmsh.option.setNumber("Mesh.OptimizeNetgen", 1)
     numbers = [
         number
         for refinement in refinements
