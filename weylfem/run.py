@@ -11,7 +11,7 @@ from mpi4py import MPI
 
 import weylfem
 from weylfem.device import Device
-from weylfem.geometry import measure_groups
+from weylfem.geometry import build_device_mesh, measure_groups
 from weylfem.meshing import device_refinements, mesh_device
 from weylfem.output import (
     OutputDirectory,
@@ -124,7 +124,8 @@ def summary(results: dict) -> str:
 def mesh_only(device: Device, out_dir: str | Path, comm: MPI.Comm = MPI.COMM_WORLD) -> dict:
     """Mesh `device` and write mesh.xdmf (with tags), mesh.png and mesh.json into `out_dir`."""
     start = time.perf_counter()
-    device_mesh = mesh_device(device, comm)
+    refinements = device_refinements(device)
+    device_mesh = build_device_mesh(device.geometry, comm, refinements)
     report = {
         "device": device.name,
         "mesh": {
@@ -136,7 +137,7 @@ def mesh_only(device: Device, out_dir: str | Path, comm: MPI.Comm = MPI.COMM_WOR
         "regions": device_mesh.cell_groups,
         "boundaries": device_mesh.facet_groups,
         "measures_SI": measure_groups(device_mesh),
-        "refinements": [dataclasses.asdict(r) for r in device_refinements(device)],
+        "refinements": [dataclasses.asdict(r) for r in refinements],
     }
     with OutputDirectory(out_dir, comm) as stage:
         write_xdmf(stage / "mesh.xdmf", device_mesh, [])

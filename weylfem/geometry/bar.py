@@ -7,11 +7,12 @@ from typing import Literal
 
 from weylfem.geometry.base import (
     Geometry,
+    add_block,
+    add_patch,
     add_physical_groups,
     boundary_of,
     classify,
     near,
-    plane_polygon,
 )
 from weylfem.schema import check, positive
 
@@ -60,25 +61,14 @@ class BarGeometry(Geometry):
     def add_to_gmsh(self, gmsh) -> None:
         """Create the OCC geometry and its physical groups in the current gmsh model."""
         occ, dim = gmsh.model.occ, self.dimension
-        if dim == 3:
-            body = occ.addBox(0, 0, 0, self.length, self.width, self.thickness)
-        else:
-            body = occ.addRectangle(0, 0, 0, self.length, self.width)
+        body = add_block(occ, dim, 0, 0, self.length, self.width, self.thickness)
         if self.contact_width is not None and self.contact_width < self.width:
             low = (self.width - self.contact_width) / 2
-            cuts = []
-            for x in (0.0, self.length):
-                high = low + self.contact_width
-                if dim == 3:
-                    corners = [
-                        (x, low, 0),
-                        (x, high, 0),
-                        (x, high, self.thickness),
-                        (x, low, self.thickness),
-                    ]
-                    cuts.append(plane_polygon(occ, corners))
-                else:
-                    cuts.append(occ.addLine(occ.addPoint(x, low, 0), occ.addPoint(x, high, 0)))
+            high = low + self.contact_width
+            across = (0, 0, self.thickness)
+            cuts = [
+                add_patch(occ, dim, (x, low, 0), (x, high, 0), across) for x in (0, self.length)
+            ]
             occ.fragment([(dim, body)], [(dim - 1, c) for c in cuts])
         occ.synchronize()
         bodies = [t for _, t in gmsh.model.getEntities(dim)]

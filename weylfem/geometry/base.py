@@ -114,8 +114,21 @@ def near(a: float, b: float, tolerance: float) -> bool:
     return abs(a - b) <= tolerance
 
 
-def plane_polygon(occ, corners: Sequence[Point]) -> int:
-    """A plane surface bounded by the polygon through `corners` (in order); returns its tag."""
-    points = [occ.addPoint(*corner) for corner in corners]
-    lines = [occ.addLine(points[i], points[(i + 1) % len(points)]) for i in range(len(points))]
+def add_block(occ, dim: int, x: float, y: float, dx: float, dy: float, thickness: float) -> int:
+    """The rectangle [x, x+dx] x [y, y+dy] of the xy plane (2D), or that rectangle
+    extruded along z by `thickness` into a box (3D); returns its tag."""
+    if dim == 3:
+        return occ.addBox(x, y, 0, dx, dy, thickness)
+    return occ.addRectangle(x, y, 0, dx, dy)
+
+
+def add_patch(occ, dim: int, start: Point, end: Point, across: Point) -> int:
+    """A contact patch to imprint on a face with `occ.fragment`: the segment from `start`
+    to `end` (2D), or the rectangle spanned by that segment and the vector `across` (3D);
+    returns its tag."""
+    if dim == 2:
+        return occ.addLine(occ.addPoint(*start), occ.addPoint(*end))
+    shifted = [tuple(p + a for p, a in zip(point, across, strict=True)) for point in (end, start)]
+    points = [occ.addPoint(*corner) for corner in (start, end, *shifted)]
+    lines = [occ.addLine(points[i], points[(i + 1) % 4]) for i in range(4)]
     return occ.addPlaneSurface([occ.addCurveLoop(lines)])

@@ -6,7 +6,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from weylfem.geometry.base import Geometry, add_physical_groups, boundary_of, classify, near
+from weylfem.geometry.base import (
+    Geometry,
+    add_block,
+    add_physical_groups,
+    boundary_of,
+    classify,
+    near,
+)
 from weylfem.schema import check, positive
 
 
@@ -77,9 +84,7 @@ class HallBarGeometry(Geometry):
         t, w, a = self.thickness, self.arm_width, self.arm_length
 
         def block(x: float, y: float, dx: float, dy: float) -> tuple[int, int]:
-            if dim == 3:
-                return (3, occ.addBox(x, y, 0, dx, dy, t))
-            return (2, occ.addRectangle(x, y, 0, dx, dy))
+            return (dim, add_block(occ, dim, x, y, dx, dy, t))
 
         bar = block(0, 0, self.length, self.width)
         arms = [block(x - w / 2, y, w, a) for x in self.positions() for y in (-a, self.width)]

@@ -48,19 +48,21 @@ def _physical_groups(gmsh, dim: int) -> dict[str, int]:
 _ENTITY_LISTS = {1: "CurvesList", 2: "SurfacesList", 3: "VolumesList"}
 
 
-def _size_field(gmsh, dim: int, mesh_size: float, refinement: Refinement) -> list[int]:
-    """gmsh fields that impose one refinement; returns their numbers."""
+def _size_field(
+    gmsh,
+    dim: int,
+    mesh_size: float,
+    refinement: Refinement,
+    groups: dict[str, tuple[int, list[int]]],
+    extent: float,
+) -> list[int]:
+    """gmsh fields that impose one refinement; returns their numbers.  `groups` maps a
+    physical-group name to (dimension, entity tags); `extent` is the model's diagonal."""
     field = gmsh.model.mesh.field
-    groups = {
-        gmsh.model.getPhysicalName(d, tag): (d, tag) for d, tag in gmsh.model.getPhysicalGroups()
-    }
     size = min(refinement.size, mesh_size)
-    xmin, ymin, zmin, xmax, ymax, zmax = gmsh.model.getBoundingBox(-1, -1)
-    extent = math.dist((xmin, ymin, zmin), (xmax, ymax, zmax))
     numbers = []
     for name in refinement.groups:
-        group_dim, tag = groups[name]
-        entities = list(gmsh.model.getEntitiesForPhysicalGroup(group_dim, tag))
+        group_dim, entities = groups[name]
         if group_dim == dim:
             number = field.add("Constant")
             field.setNumber(number, "VIn", size)
@@ -87,10 +89,23 @@ def _apply_sizes(gmsh, geometry: Geometry, refinements: Sequence[Refinement]) ->
     gmsh.option.setNumber("Mesh.MeshSizeMax", geometry.mesh_size)
     # Netgen's optimiser removes the sliver tetrahedra gmsh's Delaunay leaves in thin layers.
     gmsh.option.setNumber("Mesh.OptimizeNetgen", 1)
+    if not refinements:
+        return
+    groups = {
+        gmsh.model.getPhysicalName(d, tag): (
+            d,
+            list(gmsh.model.getEntitiesForPhysicalGroup(d, tag)),
+        )
+        for d, tag in gmsh.model.getPhysicalGroups()
+    }
+    xmin, ymin, zmin, xmax, ymax, zmax = gmsh.model.getBoundingBox(-1, -1)
+    extent = math.dist((xmin, ymin, zmin), (xmax, ymax, zmax))
     numbers = [
         number
         for refinement in refinements
-        for number in _size_field(gmsh, geometry.dimension, geometry.mesh_size, refinement)
+        for number in _size_field(
+            gmsh, geometry.dimension, geometry.mesh_size, refinement, groups, extent
+        )
     ]
     if not numbers:
         return

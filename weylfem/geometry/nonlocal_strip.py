@@ -13,11 +13,12 @@ from typing import Literal
 
 from weylfem.geometry.base import (
     Geometry,
+    add_block,
+    add_patch,
     add_physical_groups,
     boundary_of,
     classify,
     near,
-    plane_polygon,
 )
 from weylfem.schema import check, positive
 
@@ -79,25 +80,12 @@ class NonlocalStripGeometry(Geometry):
         """Create the OCC geometry and its physical groups in the current gmsh model."""
         occ, dim = gmsh.model.occ, self.dimension
         t, half = self.thickness, self.contact_length / 2
-        if dim == 3:
-            body = occ.addBox(0, 0, 0, self.length, self.width, t)
-        else:
-            body = occ.addRectangle(0, 0, 0, self.length, self.width)
-        patches = []
-        for x in self.pairs().values():
-            for y in (0.0, self.width):
-                if dim == 3:
-                    corners = [
-                        (x - half, y, 0),
-                        (x + half, y, 0),
-                        (x + half, y, t),
-                        (x - half, y, t),
-                    ]
-                    patches.append(plane_polygon(occ, corners))
-                else:
-                    patches.append(
-                        occ.addLine(occ.addPoint(x - half, y, 0), occ.addPoint(x + half, y, 0))
-                    )
+        body = add_block(occ, dim, 0, 0, self.length, self.width, t)
+        patches = [
+            add_patch(occ, dim, (x - half, y, 0), (x + half, y, 0), (0, 0, t))
+            for x in self.pairs().values()
+            for y in (0.0, self.width)
+        ]
         occ.fragment([(dim, body)], [(dim - 1, p) for p in patches])
         occ.synchronize()
         bodies = [tag for _, tag in gmsh.model.getEntities(dim)]

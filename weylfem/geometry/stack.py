@@ -8,11 +8,11 @@ from typing import Literal
 
 from weylfem.geometry.base import (
     Geometry,
+    add_patch,
     add_physical_groups,
     boundary_of,
     classify,
     near,
-    plane_polygon,
 )
 from weylfem.schema import check, positive
 
@@ -73,11 +73,11 @@ class StackGeometry(Geometry):
         patches = []
         if self.contacts == "top":
             for x0, x1 in ((0.0, self.contact_length), (length - self.contact_length, length)):
-                if dim == 3:
-                    corners = [(x0, 0, top), (x1, 0, top), (x1, width, top), (x0, width, top)]
-                    patches.append(plane_polygon(occ, corners))
-                else:
-                    patches.append(occ.addLine(occ.addPoint(x0, top, 0), occ.addPoint(x1, top, 0)))
+                # the top face is z = top in 3D and y = top in 2D
+                start, end = (
+                    ((x0, 0, top), (x1, 0, top)) if dim == 3 else ((x0, top, 0), (x1, top, 0))
+                )
+                patches.append(add_patch(occ, dim, start, end, (0, width, 0)))
         _, children = occ.fragment([(dim, film), (dim, substrate)], [(dim - 1, p) for p in patches])
         occ.synchronize()
         films = [tag for _, tag in children[0]]
