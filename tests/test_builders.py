@@ -7,7 +7,13 @@ import numpy as np
 import pytest
 
 from weylfem.errors import ConfigError
-from weylfem.geometry import FileGeometry, Refinement, build_device_mesh, measure_groups
+from weylfem.geometry import (
+    BarGeometry,
+    FileGeometry,
+    Refinement,
+    build_device_mesh,
+    measure_groups,
+)
 from weylfem.geometry.hall_bar import HallBarGeometry
 from weylfem.geometry.nonlocal_strip import NonlocalStripGeometry
 from weylfem.geometry.ring import RingGeometry
@@ -44,6 +50,19 @@ def assert_measures(sizes: dict[str, float], expected: dict[str, float], rel: fl
     assert sizes.keys() == expected.keys()
     for name, value in expected.items():
         assert sizes[name] == pytest.approx(value, rel=rel), name
+
+
+@pytest.mark.parametrize("dimension", [2, 3])
+@pytest.mark.parametrize("contact_width", [None, 1.0])
+def test_bar(dimension, contact_width, comm):
+    geometry = BarGeometry(
+        dimension=dimension, length=6.0, width=1.5, thickness=0.5, contact_width=contact_width
+    )
+    contact = 1.5 if contact_width is None else contact_width
+    lengths = {"source": contact, "drain": contact, "walls": 2 * 6.0 + 2 * (1.5 - contact)}
+    expected = extruded({"channel": 6.0 * 1.5}, lengths, dimension, 0.5)
+    assert_measures(measured(geometry, comm), expected, rel=1e-10)
+    assert expected["source"] == pytest.approx(geometry.contact_area())
 
 
 @pytest.mark.parametrize("dimension", [2, 3])

@@ -246,3 +246,9 @@ BUILDERS = [kind for kind in GEOMETRIES if kind != "file"]
 def test_element_quality_of_every_builder(kind, dimension, comm):
     device_mesh = build_device_mesh(GEOMETRIES[kind](dimension=dimension), comm)
     assert device_mesh.quality["min_sicn"] >= MIN_QUALITY, device_mesh.quality
+
+
+def test_mesh_size_is_respected(comm):
+    coarse = build_device_mesh(BarGeometry(dimension=2, mesh_size=1.0), comm).counts()
+    fine = build_device_mesh(BarGeometry(dimension=2, mesh_size=0.25), comm).counts()
+    assert fine["cells"] > 10 * coarse["cells"]
