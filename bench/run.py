@@ -21,7 +21,7 @@ from petsc4py import PETSc
 from weylfem import compat
 from weylfem.config import default_device, device_from_mapping
 from weylfem.geometry import build_device_mesh
-from weylfem.transport import ChargeTransportProblem
+from weylfem.transport import TransportProblem
 
 HERE = Path(__file__).resolve().parent
 MESH_SIZES = (0.25, 0.15, 0.1, 0.07)
@@ -49,7 +49,7 @@ def measure(mesh_size: float, kind: str, comm: MPI.Comm) -> dict:
         return value, comm.allreduce(time.perf_counter() - start, op=MPI.MAX)
 
     device_mesh, mesh_s = timed(lambda: build_device_mesh(device.geometry, comm))
-    problem, setup_s = timed(lambda: ChargeTransportProblem(device, device_mesh))
+    problem, setup_s = timed(lambda: TransportProblem(device, device_mesh))
     solution, solve_s = timed(problem.solve)
     peak_mib = comm.allreduce(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, op=MPI.SUM) / 1024
     return {

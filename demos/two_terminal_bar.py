@@ -60,19 +60,19 @@ assert relative_error < 1e-3
 # `run_device` is mesh → problem → solve → write.  The same steps by hand give access
 # to the fields: here the nodal values of $\phi_c$ against the exact
 # $V_s + (V_d - V_s)\,x/L$.  P1 elements reproduce a linear potential exactly.
-# The fields are also in `fields.xdmf` (ParaView: *Xdmf3 Reader*) and `potential.png`.
+# The fields are also in `fields.xdmf` (ParaView: *Xdmf3 Reader*) and `phi_c.png`.
 
 # +
 import numpy as np  # noqa: E402
 
 from weylfem.geometry import build_device_mesh  # noqa: E402
-from weylfem.transport import ChargeTransportProblem  # noqa: E402
+from weylfem.transport import TransportProblem  # noqa: E402
 
 device_mesh = build_device_mesh(device.geometry, comm)
-problem = ChargeTransportProblem(device, device_mesh)
+problem = TransportProblem(device, device_mesh)
 solution = problem.solve()
 x = problem.space.tabulate_dof_coordinates()[:, 0]
-phi = solution.potential.x.array
+phi = solution.charge_potential.x.array
 exact = 10e-3 * (1 - x / length)
 nodal_error = comm.allreduce(np.max(np.abs(phi - exact)), op=MPI.MAX)
 if comm.rank == 0:

@@ -57,7 +57,7 @@ def test_results_and_fields_written(shared_tmp_path, comm):
     results = json.loads((out / "results.json").read_text())
     for key in ("contacts", "mesh", "solver", "timings_s"):
         assert key in results
-    assert set(results["contacts"]["source"]) == {"voltage_V", "current_A"}
+    assert set(results["contacts"]["source"]) == {"drive", "voltage_V", "current_A"}
     assert results["mesh"]["ranks"] == comm.size
     assert results["mesh"]["dofs"] == results["mesh"]["vertices"]
     assert results["solver"]["residual"] < 1e-10
@@ -66,7 +66,7 @@ def test_results_and_fields_written(shared_tmp_path, comm):
     for name in ("regions", "boundaries", "phi_c", "J"):
         assert f'Name="{name}"' in xdmf
     assert (out / "fields.h5").stat().st_size > 0
-    png = (out / "potential.png").read_bytes()
+    png = (out / "phi_c.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
     assert not list(shared_tmp_path.glob(".run.partial-*"))
 

@@ -102,7 +102,7 @@ def test_default_run_serial_equals_mpi(tmp_path):
         "device.json",
         "fields.xdmf",
         "fields.h5",
-        "potential.png",
+        "phi_c.png",
     }
 
 

@@ -51,7 +51,7 @@ def test_unknown_top_level_key():
 def test_unknown_nested_key():
     table = default_table()
     table["contacts"]["source"]["voltage"] = 1.0
-    expect_error(table, "contacts.source.voltage", "expected one of: voltage_V")
+    expect_error(table, "contacts.source.voltage", "expected one of: current_A, floating")
 
 
 def test_missing_section():
@@ -62,8 +62,16 @@ def test_missing_section():
 
 def test_missing_key():
     table = default_table()
+    del table["regions"]["channel"]["material"]
+    expect_error(table, "regions.channel.material", "missing; expected a string")
+
+
+def test_contact_needs_exactly_one_drive():
+    table = default_table()
     del table["contacts"]["drain"]["voltage_V"]
-    expect_error(table, "contacts.drain.voltage_V", "missing; expected a number")
+    expect_error(table, "contacts.drain.voltage_V", "expected exactly one of voltage_V, current_A")
+    table["contacts"]["drain"] = {"voltage_V": 0.0, "floating": True}
+    expect_error(table, "contacts.drain.voltage_V", "expected exactly one of voltage_V, current_A")
 
 
 def test_wrong_type():
@@ -176,5 +184,5 @@ def test_unused_field_is_reported():
     table["fields"]["magnetic_field_T"] = [0.0, 0.0, 1.0]
     device = device_from_mapping(table, "dev.toml")
     assert unused_settings(device) == [
-        "fields.magnetic_field_T is not used by the 'ohmic' transport model"
+        "the magnetic field is not used by the 'ohmic' transport model"
     ]

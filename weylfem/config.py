@@ -19,6 +19,7 @@ from weylfem.device import (
     Contact,
     Device,
     Fields,
+    FourProbe,
     Interface,
     OutputOptions,
     Physics,
@@ -40,6 +41,7 @@ _SECTIONS: dict[str, Any] = {
     "contacts": dict[str, Contact],
     "interfaces": dict[str, Interface],
     "walls": dict[str, Wall],
+    "four_probe": dict[str, FourProbe],
     "fields": Fields,
     "physics": Physics,
     "solver": SolverOptions,
@@ -95,6 +97,8 @@ def device_from_mapping(table: Mapping[str, Any], source: str = "<mapping>") -> 
         for key, hint in _SECTIONS.items()
         if key in table
     }
+    if "fields" in sections:
+        sections["fields"] = _relative_to(sections["fields"], source)
     device = Device(
         geometry=_geometry(table["geometry"], source),
         materials=_materials(table.get("materials", {}), sections["regions"], source),
@@ -114,6 +118,19 @@ def _geometry(table: Any, source: str):
     if kind == "file" and isinstance(path, str) and Path(source).is_file():
         table = {**table, "path": str(Path(source).parent / path)}
     return from_table(GEOMETRIES[kind], table, source, "geometry")
+
+
+def _relative_to(fields: Fields, source: str) -> Fields:
+    """Field files named relative to the device file are read from its directory."""
+    if not Path(source).is_file():
+        return fields
+    folder = Path(source).parent
+    files = {
+        name: str(folder / value)
+        for name in ("magnetic_field_file", "magnetization_file")
+        if (value := getattr(fields, name)) is not None
+    }
+    return dataclasses.replace(fields, **files)
 
 
 def _materials(table: Any, regions: Mapping[str, Region], source: str) -> dict[str, Material]:
@@ -177,6 +194,35 @@ def _check_names(device: Device, source: str) -> None:
                 )
     if not device.contacts:
         raise ConfigError(source, "contacts", "expected at least one contact")
+    if not any(contact.drive == "voltage" for contact in device.contacts.values()):
+        raise ConfigError(
+            source, "contacts", "expected at least one voltage-driven contact (a reference)"
+        )
+    for name, probe in device.four_probe.items():
+        for key in ("current", "voltage"):
+            for i, contact in enumerate(getattr(probe, key)):
+                if contact not in device.contacts:
+                    raise ConfigError(
+                        source,
+                        f"four_probe.{name}.{key}[{i}]",
+                        f"expected a contact ({', '.join(device.contacts)}), got {contact!r}",
+                    )
+        if probe.current[0] == probe.current[1]:
+            raise ConfigError(source, f"four_probe.{name}.current", "expected two contacts")
+    for name in ("magnetic_field_file", "magnetization_file"):
+        path = getattr(device.fields, name)
+        if path is not None and not Path(path).is_file():
+            raise ConfigError(source, f"fields.{name}", f"expected a readable .npz file: {path}")
+    if device.physics.transport == "charge_valley":
+        for region in device.regions:
+            material = device.material_of(region)
+            if material.valley_diffusion_length_m is None:
+                raise ConfigError(
+                    source,
+                    f"regions.{region}.material",
+                    f"expected a material with a valley diffusion length for the charge_valley"
+                    f" model (v_F, mu_F, Weyl node pairs and tau_v); {material.name!r} has none",
+                )
     materials = [device.material_of(region) for region in device.regions]
     if device.geometry.resolve_valley_layers and not any(
         m.valley_diffusion_length_m for m in materials
@@ -201,8 +247,11 @@ def unused_settings(device: Device) -> list[str]:
     """Settings the chosen model ignores, as warnings for the user."""
     warnings = []
     if device.physics.transport == "ohmic":
-        if any(device.fields.magnetic_field_T):
-            warnings.append("fields.magnetic_field_T is not used by the 'ohmic' transport model")
+        uses_field = any(device.fields.magnetic_field_T) or device.fields.magnetic_field_file
+        if uses_field or any(r.magnetic_field_T for r in device.regions.values()):
+            warnings.append("the magnetic field is not used by the 'ohmic' transport model")
+        if any(c.valley_conductance_S_per_m2 is not None for c in device.contacts.values()):
+            warnings.append("contact valley conductances are not used by the 'ohmic' model")
         for section in ("walls", "interfaces"):
             if getattr(device, section):
                 warnings.append(f"{section}: valley relaxation is not used by the 'ohmic' model")

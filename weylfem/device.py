@@ -18,18 +18,68 @@ from weylfem.schema import check, non_negative
 PetscOptionValue = str | int | float | bool
 
 
+Vector = tuple[float, float, float]
+
+
+def _unit_or_none(value: Vector | None) -> str | None:
+    if value is None or any(value):
+        return None
+    return "expected a nonzero direction"
+
+
 @dataclass(frozen=True)
 class Region:
-    """A conducting region (a cell group of the mesh) and its material."""
+    """A conducting region (a cell group of the mesh), its material and local fields.
+
+    `magnetization_direction` (normalised on use) switches on the anomalous Hall term
+    theta m x grad(phi_c) of a magnetic material; None means no net magnetization.
+    `magnetic_field_T` overrides the device-wide field inside this region.
+    """
 
     material: str
+    magnetization_direction: Vector | None = check(_unit_or_none, default=None)
+    magnetic_field_T: Vector | None = None
 
 
 @dataclass(frozen=True)
 class Contact:
-    """An ohmic contact (a facet group) held at a fixed voltage."""
+    """An ohmic contact (a facet group): voltage-driven, current-driven or a floating probe.
 
-    voltage_V: float
+    Give exactly one of `voltage_V`, `current_A` (into the device) or `floating = true`
+    (a voltmeter: zero net current, uniform unknown potential).  The valley potential
+    is held at 0 (metals relax valley) unless `valley_conductance_S_per_m2` is given,
+    which makes the contact a Robin valley boundary J_v.n = G_v phi_v.
+    """
+
+    voltage_V: float | None = None
+    current_A: float | None = None
+    floating: bool = False
+    valley_conductance_S_per_m2: float | None = check(non_negative, default=None)
+
+    @property
+    def drive(self) -> Literal["voltage", "current"]:
+        """'voltage' for a voltage-driven contact, 'current' for current-driven and floating."""
+        return "voltage" if self.voltage_V is not None else "current"
+
+    @property
+    def set_current_A(self) -> float:
+        """The imposed net current into the device (0 for a floating probe)."""
+        return 0.0 if self.floating else float(self.current_A or 0.0)
+
+    def validate(self):
+        """Exactly one drive (yields key, message)."""
+        given = [self.voltage_V is not None, self.current_A is not None, self.floating]
+        if sum(given) != 1:
+            yield "voltage_V", "expected exactly one of voltage_V, current_A or floating = true"
+
+
+@dataclass(frozen=True)
+class FourProbe:
+    """A four-terminal resistance R = (V_plus - V_minus) / I, the current I entering
+    through `current[0]` and leaving through `current[1]`, voltages read at `voltage`."""
+
+    current: tuple[str, str]
+    voltage: tuple[str, str]
 
 
 @dataclass(frozen=True)
@@ -48,16 +98,27 @@ class Wall:
 
 @dataclass(frozen=True)
 class Fields:
-    """Applied fields, uniform over the device."""
+    """Applied fields: uniform, overridden per region, or sampled from files.
 
-    magnetic_field_T: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    A field file is a NumPy ``.npz`` with the grid axes ``x``, ``y`` (and ``z`` in 3D)
+    in metres and the samples ``values`` of shape (len(x), len(y)[, len(z)], 3);
+    weylfem interpolates it (multilinear) at the mesh nodes.  Relative paths are read
+    from the directory of the device file.  A file replaces the uniform and per-region
+    values of its field.
+    """
+
+    magnetic_field_T: Vector = (0.0, 0.0, 0.0)
+    magnetic_field_file: str | None = None
+    magnetization_file: str | None = None
 
 
 @dataclass(frozen=True)
 class Physics:
     """Which transport model to solve."""
 
-    transport: Literal["ohmic"] = "ohmic"
+    transport: Literal["ohmic", "charge_valley"] = "ohmic"
+    """ohmic: phi_c with ohmic and anomalous Hall currents; charge_valley: phi_c and
+    phi_v coupled by the chiral anomaly and the chiral magnetic effect (model.md Sec. 2)"""
     element_degree: Literal[1, 2, 3] = 1
 
 
@@ -99,6 +160,8 @@ class Device:
     """Materials by name: the library ones used by regions plus user-defined ones."""
     interfaces: dict[str, Interface] = field(default_factory=dict)
     walls: dict[str, Wall] = field(default_factory=dict)
+    four_probe: dict[str, FourProbe] = field(default_factory=dict)
+    """Named four-terminal (nonlocal) resistances to report"""
     fields: Fields = field(default_factory=Fields)
     physics: Physics = field(default_factory=Physics)
     solver: SolverOptions = field(default_factory=SolverOptions)

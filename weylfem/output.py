@@ -76,6 +76,37 @@ def cellwise_vector(expression, mesh, name: str) -> fem.Function:
     return field
 
 
+def cellwise_scalar(expression, mesh, name: str) -> fem.Function:
+    """Interpolate a scalar UFL expression into a DG0 field (value at cell midpoints)."""
+    space = compat.function_space(mesh, "DG", 0)
+    field = fem.Function(space, name=name)
+    field.interpolate(fem.Expression(expression, compat.interpolation_points(space)))
+    return field
+
+
+def plot_four_probe(path: Path, results: dict, comm: MPI.Comm) -> None:
+    """Bar chart (rank 0) of the named four-probe resistances of a run, log scale."""
+    if comm.rank != 0:
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    names = list(results["nonlocal_resistances_ohm"])
+    values = np.array([results["nonlocal_resistances_ohm"][n] for n in names])
+    figure, axes = pyplot.subplots(figsize=(1.2 * len(names) + 3, 4))
+    colours = ["#4c72b0" if v >= 0 else "#c44e52" for v in values]
+    axes.bar(names, np.abs(values), color=colours)
+    axes.set_yscale("log")
+    axes.set_ylabel("|R| (ohm); red: negative")
+    axes.set_title(f"{results['device']}: four-probe resistances")
+    axes.tick_params(axis="x", labelrotation=30)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    pyplot.close(figure)
+
+
 def nodal(function: fem.Function, name: str) -> fem.Function:
     """The function in P1 (what XDMF and VTK plotting take), interpolated if needed."""
     mesh = function.function_space.mesh

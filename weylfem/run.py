@@ -15,14 +15,16 @@ from weylfem.geometry import build_device_mesh, measure_groups
 from weylfem.meshing import device_refinements, mesh_device
 from weylfem.output import (
     OutputDirectory,
+    cellwise_scalar,
     cellwise_vector,
     nodal,
+    plot_four_probe,
     render_mesh_preview,
     render_png,
     write_json,
     write_xdmf,
 )
-from weylfem.transport import ChargeTransportProblem
+from weylfem.transport import TransportProblem
 
 
 class Timings(dict):
@@ -47,7 +49,7 @@ def run_device(device: Device, out_dir: str | Path, comm: MPI.Comm = MPI.COMM_WO
     with timings.phase("mesh"):
         device_mesh = mesh_device(device, comm)
     with timings.phase("setup"):
-        problem = ChargeTransportProblem(device, device_mesh)
+        problem = TransportProblem(device, device_mesh)
     with timings.phase("solve"):
         solution = problem.solve()
 
@@ -57,12 +59,24 @@ def run_device(device: Device, out_dir: str | Path, comm: MPI.Comm = MPI.COMM_WO
         "device": device.name,
         "model": device.physics.transport,
         "contacts": {
-            name: {"voltage_V": solution.voltages_V[i], "current_A": solution.currents_A[i]}
+            name: {
+                "drive": _drive_name(device.contacts[name]),
+                "voltage_V": solution.voltages_V[i],
+                "current_A": solution.currents_A[i],
+            }
             for i, name in enumerate(order)
         },
         "contact_order": order,
         "conductance_matrix_S": solution.conductance_matrix_S,
+        "resistance_reference_contact": order[solution.reference],
+        "resistance_matrix_ohm": solution.resistance_matrix_ohm,
+        "nonlocal_resistances_ohm": {
+            name: solution.response.four_probe(probe, solution.resistance_matrix_ohm)
+            for name, probe in device.four_probe.items()
+        },
         "current_sum_A": float(solution.currents_A.sum()),
+        "dissipated_power_W": solution.dissipated_power_W,
+        "input_power_W": float(solution.voltages_V @ solution.currents_A),
         "mesh": {
             **device_mesh.counts(),
             "dofs": problem.dofs,
@@ -85,19 +99,36 @@ def run_device(device: Device, out_dir: str | Path, comm: MPI.Comm = MPI.COMM_WO
         with timings.phase("output"):
             outputs = {"results": "results.json", "device": "device.json"}
             write_json(stage / "device.json", dataclasses.asdict(device), comm)
-            potential = nodal(solution.potential, "phi_c")
+            scalars = [nodal(solution.charge_potential, "phi_c")]
+            if solution.valley_potential is not None:
+                scalars.append(nodal(solution.valley_potential, "phi_v"))
             if device.output.fields_xdmf:
-                current = cellwise_vector(solution.current_density, device_mesh.mesh, "J")
-                write_xdmf(stage / "fields.xdmf", device_mesh, [potential, current])
+                mesh = device_mesh.mesh
+                cellwise = [cellwise_vector(solution.charge_current, mesh, "J")]
+                if solution.valley_current is not None:
+                    cellwise.append(cellwise_vector(solution.valley_current, mesh, "J_v"))
+                    cellwise.append(cellwise_scalar(solution.valley_density, mesh, "n_v"))
+                write_xdmf(stage / "fields.xdmf", device_mesh, scalars + cellwise)
                 outputs["fields"] = "fields.xdmf"
             if device.output.png:
-                render_png(stage / "potential.png", potential, "phi_c (V)")
-                outputs["potential_png"] = "potential.png"
+                titles = {"phi_c": "phi_c (V)", "phi_v": "phi_v (V)"}
+                for field in scalars:
+                    render_png(stage / f"{field.name}.png", field, titles[field.name])
+                    outputs[f"{field.name}_png"] = f"{field.name}.png"
+                if results["nonlocal_resistances_ohm"]:
+                    plot_four_probe(stage / "four_probe.png", results, comm)
+                    outputs["four_probe_png"] = "four_probe.png"
         timings["total"] = comm.allreduce(time.perf_counter() - start, op=MPI.MAX)
         results["outputs"] = outputs
         results["timings_s"] = dict(timings)
         write_json(stage / "results.json", results, comm)
     return results
+
+
+def _drive_name(contact) -> str:
+    if contact.drive == "voltage":
+        return "voltage"
+    return "floating" if contact.floating else "current"
 
 
 def summary(results: dict) -> str:
@@ -113,10 +144,15 @@ def summary(results: dict) -> str:
     ]
     for name, contact in results["contacts"].items():
         lines.append(
-            f"  {name:>12}: V = {contact['voltage_V']: .6e} V   I = {contact['current_A']: .6e} A"
+            f"  {name:>20}: V = {contact['voltage_V']: .6e} V   I = {contact['current_A']: .6e} A"
+        f"   ({contact['drive']})"
         )
     if "two_terminal_resistance_ohm" in results:
         lines.append(f"two-terminal resistance: {results['two_terminal_resistance_ohm']:.6e} ohm")
+    if results["nonlocal_resistances_ohm"]:
+        lines.append("four-probe (nonlocal) resistances:")
+        for name, value in results["nonlocal_resistances_ohm"].items():
+            lines.append(f"  {name:>20}: {value: .6e} ohm")
     lines.append(f"time: {results['timings_s']['total']:.2f} s")
     return "\n".join(lines)
 

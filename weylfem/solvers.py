@@ -26,6 +26,25 @@ ITERATIVE_SPD_OPTIONS: dict[str, str] = {
 }
 """Defaults of the iterative solver for symmetric positive-definite systems."""
 
+
+def iterative_block_options(fields: int) -> dict[str, str]:
+    """Defaults for a nonsymmetric system of `fields` interleaved scalar fields (bs = fields):
+    GMRES preconditioned by a block Gauss-Seidel fieldsplit with BoomerAMG on each block."""
+    options = {
+        "ksp_type": "gmres",
+        "ksp_gmres_restart": "200",
+        "ksp_max_it": "2000",
+        "pc_type": "fieldsplit",
+        "pc_fieldsplit_type": "multiplicative",
+        "pc_fieldsplit_block_size": str(fields),
+    }
+    for i in range(fields):
+        options[f"pc_fieldsplit_{i}_fields"] = str(i)
+        options[f"fieldsplit_{i}_ksp_type"] = "preonly"
+        options[f"fieldsplit_{i}_pc_type"] = "hypre"
+        options[f"fieldsplit_{i}_pc_hypre_type"] = "boomeramg"
+    return options
+
 _REASONS = {
     value: name
     for name, value in vars(PETSc.KSP.ConvergedReason).items()
@@ -52,12 +71,13 @@ class LinearSolver:
         kind: str,
         rtol: float,
         petsc_options: Mapping[str, object],
+        iterative_options: Mapping[str, str] = ITERATIVE_SPD_OPTIONS,
     ):
         self.name = name
         self.kind = kind
         self.prefix = f"weylfem_{name}_{next(_counter)}_"
         defaults = (
-            DIRECT_OPTIONS if kind == "direct" else {**ITERATIVE_SPD_OPTIONS, "ksp_rtol": rtol}
+            DIRECT_OPTIONS if kind == "direct" else {**iterative_options, "ksp_rtol": rtol}
         )
         self.options = {key: str(value) for key, value in {**defaults, **petsc_options}.items()}
         self.ksp = PETSc.KSP().create(matrix.getComm())
@@ -68,6 +88,7 @@ class LinearSolver:
             database[self.prefix + key] = value
         try:
             self.ksp.setFromOptions()
+            self.ksp.setUp()  # nested solvers (fieldsplit blocks) read their options here
         finally:
             for key in self.options:
                 database.delValue(self.prefix + key)

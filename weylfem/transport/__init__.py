@@ -1,5 +1,5 @@
-"""Charge (and, later, valley) transport."""
+"""Charge and valley transport: terms, coefficients, contacts and the problem."""
 
-from weylfem.transport.problem import ChargeTransportProblem, TransportSolution
+from weylfem.transport.problem import TransportProblem, TransportSolution
 
-__all__ = ["ChargeTransportProblem", "TransportSolution"]
+__all__ = ["TransportProblem", "TransportSolution"]

@@ -1,12 +1,15 @@
-"""Steady charge transport on a device mesh with voltage-driven contacts.
+"""Steady charge (and valley) transport on a device mesh with any mix of contacts.
 
-The weak form is the sum of the model's terms, a(phi, w) = sum_t a_t(phi, w) = 0 for
-all w vanishing on the contacts.  Because the problem is linear, one factorization
-serves every contact: solving with unit voltage on contact k (0 on the others) gives
-phi_k, and the conductance matrix G_jk = a(phi_k, chi_j), where chi_j is 1 on the
-degrees of freedom of contact j and 0 elsewhere.  a(phi, chi_j) is the current
-flowing *into* the device through contact j (it equals -int_j J.n ds), and it is the
-variationally consistent flux: the currents sum to zero to solver tolerance.
+The weak form is the sum of the model's terms, a(u, v) = L(v), with u = phi_c (ohmic
+model) or u = (phi_c, phi_v) (charge_valley model, one blocked vector space with the
+two potentials interleaved).  The problem is linear, so one factorization serves every
+contact: solving with 1 V on contact k (0 V on the others, phi_v held at 0 on
+valley-Dirichlet contacts) gives u_k, and G_jk = a(u_k, chi_j) - L(chi_j), where chi_j
+is 1 on the charge degrees of freedom of contact j and 0 elsewhere: the current flowing
+*into* the device through contact j (-int_j J.n ds), as a variationally consistent flux.
+A solve with every contact at 0 V and the sources on gives u_0 and I_0.  The operating
+point of voltage-driven, current-driven and floating contacts then follows from G and
+I_0 (`ContactResponse`) and u = u_0 + sum_k V_k u_k.
 """
 
 from __future__ import annotations
@@ -19,124 +22,265 @@ from dolfinx import fem
 from mpi4py import MPI
 
 from weylfem import compat
+from weylfem.constants import ELEMENTARY_CHARGE
 from weylfem.device import Device
 from weylfem.geometry import DeviceMesh
-from weylfem.solvers import LinearSolver, choose_kind
-from weylfem.transport.terms import TRANSPORT_MODELS
+from weylfem.solvers import LinearSolver, choose_kind, iterative_block_options
+from weylfem.transport.coefficients import VectorField, build_coefficients
+from weylfem.transport.contacts import ContactResponse, reference_contact
+from weylfem.transport.terms import TRANSPORT_MODELS, Potentials, TermContext, total
 
 
 @dataclass
 class TransportSolution:
-    """The potential for the applied voltages and the multi-terminal response."""
+    """The potentials at the operating point and the multi-terminal response."""
 
-    potential: fem.Function
-    current_density: object
-    """UFL expression of J (A/m^2) for the solved potential"""
-    contact_order: list[str]
-    conductance_matrix_S: np.ndarray
+    state: fem.Function
+    """u: phi_c, or (phi_c, phi_v) interleaved"""
+    charge_potential: fem.Function
+    valley_potential: fem.Function | None
+    charge_current: object
+    """UFL expression of J (A/m^2)"""
+    valley_current: object | None
+    """UFL expression of J_v (A/m^2)"""
+    valley_density: object | None
+    """UFL expression of n_v = e N phi_v (1/m^3)"""
+    response: ContactResponse
     voltages_V: np.ndarray
     currents_A: np.ndarray
+    reference: int
+    """index of the voltage reference contact"""
+    resistance_matrix_ohm: np.ndarray
+    dissipated_power_W: float
+    """int of the symmetric part of the operator: Joule + valley dissipation"""
+
+    @property
+    def contact_order(self) -> list[str]:
+        return self.response.order
+
+    @property
+    def conductance_matrix_S(self) -> np.ndarray:
+        return self.response.conductance_S
 
 
-class ChargeTransportProblem:
-    """Builds spaces, coefficients, forms, contacts and the solver in one ordered setup."""
+class TransportProblem:
+    """Spaces, coefficients, forms, contacts and the solver, built in one ordered setup.
 
-    def __init__(self, device: Device, device_mesh: DeviceMesh):
+    `magnetic_field`, `magnetization` (callables x -> (3, n) values, or 3-vector
+    Functions) replace the device's field values; `motive_force` (a UFL 3-vector, V/m)
+    is the valley-motive force f of model.md Sec. 2.
+    """
+
+    def __init__(
+        self,
+        device: Device,
+        device_mesh: DeviceMesh,
+        *,
+        magnetic_field: VectorField | None = None,
+        magnetization: VectorField | None = None,
+        motive_force=None,
+    ):
         self.device = device
         self.device_mesh = device_mesh
         mesh = device_mesh.mesh
-        self.space = compat.function_space(mesh, "Lagrange", device.physics.element_degree)
-        self.dx = ufl.Measure("dx", domain=mesh, subdomain_data=device_mesh.cell_tags)
-        self.conductivity = self._cellwise("conductivity_S_per_m")
-        self.terms = [
-            term(self.conductivity) for term in TRANSPORT_MODELS[device.physics.transport]
-        ]
+        self.comm = device_mesh.comm
+        self.has_valley = device.physics.transport == "charge_valley"
+        shape = (2,) if self.has_valley else ()
+        self.space = compat.function_space(mesh, "Lagrange", device.physics.element_degree, shape)
+        self.coefficients = build_coefficients(device, device_mesh, magnetic_field, magnetization)
+        self.context = self._term_context(motive_force)
+        self.terms = [term(self.context) for term in TRANSPORT_MODELS[device.physics.transport]]
 
         self.contact_order = list(device.contacts)
-        self.contact_dofs = [self._facet_dofs(name) for name in self.contact_order]
-        self.boundary_values = fem.Function(self.space)
-        all_contact_dofs = np.unique(np.concatenate(self.contact_dofs))
-        self.bcs = [fem.dirichletbc(self.boundary_values, all_contact_dofs)]
-
+        self._locate_contacts()
         trial, test = ufl.TrialFunction(self.space), ufl.TestFunction(self.space)
-        self.bilinear_form = fem.form(self._sum_terms(trial, test))
-        zero = fem.Constant(mesh, 0.0)
-        self.linear_form = fem.form(zero * test * self.dx)
-        self.unit_potential = fem.Function(self.space)
+        self.bilinear_form = fem.form(self.weak_form(trial, test))
+        self.linear_form = fem.form(self.source_form(test))
+        self.unit_state = fem.Function(self.space)
         self.indicator = fem.Function(self.space)
-        self.current_form = fem.form(self._sum_terms(self.unit_potential, self.indicator))
+        self.current_form = fem.form(
+            self.weak_form(self.unit_state, self.indicator) - self.source_form(self.indicator)
+        )
+        self.dissipation_form = fem.form(self.weak_form(self.unit_state, self.unit_state))
 
-        self.dofs = self.space.dofmap.index_map.size_global * self.space.dofmap.index_map_bs
+        index_map = self.space.dofmap.index_map
+        self.dofs = index_map.size_global * self.space.dofmap.index_map_bs
         kind, self.solver_choice = choose_kind(
             device.solver.kind, self.dofs, device.solver.direct_max_dofs
         )
         matrix = compat.assemble_matrix(self.bilinear_form, self.bcs)
         self.solver = LinearSolver(
-            "transport", matrix, kind, device.solver.rtol, device.solver.petsc_options
+            "transport",
+            matrix,
+            kind,
+            device.solver.rtol,
+            device.solver.petsc_options,
+            **({"iterative_options": iterative_block_options(2)} if self.has_valley else {}),
         )
         self.relative_residual = 0.0
 
-    def _sum_terms(self, potential, test) -> ufl.Form:
-        return sum(term.bilinear_form(potential, test, self.dx) for term in self.terms)
+    # -- set-up -------------------------------------------------------------------------
 
-    def _cellwise(self, parameter: str) -> fem.Function:
-        """A DG0 field holding a material parameter of each region."""
-        space = compat.function_space(self.device_mesh.mesh, "DG", 0)
-        field = fem.Function(space, name=parameter)
-        tags = self.device_mesh.cell_tags
-        for region, tag in self.device_mesh.cell_groups.items():
-            value = getattr(self.device.material_of(region), parameter)
-            cells = tags.indices[tags.values == tag]
-            field.interpolate(lambda x, v=value: np.full(x.shape[1], v), cells)
-        field.x.scatter_forward()
-        return field
-
-    def _facet_dofs(self, name: str) -> np.ndarray:
-        tags = self.device_mesh.facet_tags
-        facets = tags.indices[tags.values == self.device_mesh.facet_groups[name]]
-        fdim = self.device_mesh.mesh.topology.dim - 1
-        return fem.locate_dofs_topological(self.space, fdim, facets)
-
-    def _solve_unit(self, contact: int) -> None:
-        """unit_potential := the solution for 1 V on `contact` and 0 V on every other one."""
-        self.boundary_values.x.array[:] = 0.0
-        self.boundary_values.x.array[self.contact_dofs[contact]] = 1.0
-        rhs = compat.assemble_vector(self.linear_form)
-        compat.apply_dirichlet(rhs, self.bilinear_form, self.bcs)
-        solution = self.unit_potential
-        self.solver.solve(rhs, solution.vector)
-        solution.x.scatter_forward()
-        residual = rhs.copy()
-        self.solver.ksp.getOperators()[0].mult(solution.vector, residual)
-        residual.axpy(-1.0, rhs)
-        self.relative_residual = max(
-            self.relative_residual, residual.norm() / max(rhs.norm(), 1e-300)
+    def _term_context(self, motive_force) -> TermContext:
+        device, device_mesh = self.device, self.device_mesh
+        mesh = device_mesh.mesh
+        groups = device_mesh.facet_groups
+        surfaces = {groups[n]: w.valley_conductance_S_per_m2 for n, w in device.walls.items()}
+        for name, contact in device.contacts.items():
+            if contact.valley_conductance_S_per_m2 is not None:
+                surfaces[groups[name]] = contact.valley_conductance_S_per_m2
+        return TermContext(
+            coefficients=self.coefficients,
+            dimension=mesh.topology.dim,
+            dx=ufl.Measure("dx", domain=mesh, subdomain_data=device_mesh.cell_tags),
+            ds=ufl.Measure("ds", domain=mesh, subdomain_data=device_mesh.facet_tags),
+            dS=ufl.Measure("dS", domain=mesh, subdomain_data=device_mesh.facet_tags),
+            relaxing_surfaces=surfaces,
+            relaxing_interfaces={
+                groups[n]: i.valley_conductance_S_per_m2 for n, i in device.interfaces.items()
+            },
+            motive_force=motive_force,
         )
 
-    def _current_into(self, contact: int) -> float:
-        """Current flowing into the device through `contact` for unit_potential."""
-        self.indicator.x.array[:] = 0.0
-        self.indicator.x.array[self.contact_dofs[contact]] = 1.0
-        local = fem.assemble_scalar(self.current_form)
-        return self.device_mesh.comm.allreduce(local, op=MPI.SUM)
+    def _locate_contacts(self) -> None:
+        """Charge dofs of each contact; Dirichlet conditions phi_c = g, phi_v = 0."""
+        fdim = self.device_mesh.mesh.topology.dim - 1
+        tags, groups = self.device_mesh.facet_tags, self.device_mesh.facet_groups
+        facets = {name: tags.indices[tags.values == groups[name]] for name in self.contact_order}
+        if self.has_valley:
+            charge_space = self.space.sub(0)
+            collapsed, _ = charge_space.collapse()
+
+            def locate(facet_list):  # (dofs in the space, dofs in the charge space)
+                return fem.locate_dofs_topological((charge_space, collapsed), fdim, facet_list)
+        else:
+            charge_space = collapsed = self.space
+
+            def locate(facet_list):
+                dofs = fem.locate_dofs_topological(self.space, fdim, facet_list)
+                return dofs, dofs
+
+        self.boundary_values = fem.Function(collapsed)
+        located = [locate(facets[name]) for name in self.contact_order]
+        self.charge_dofs = [dofs[0] for dofs in located]
+        self.boundary_dofs = [dofs[1] for dofs in located]
+        every_contact = locate(np.concatenate(list(facets.values())))
+        if self.has_valley:
+            self.bcs = [fem.dirichletbc(self.boundary_values, every_contact, charge_space)]
+        else:
+            self.bcs = [fem.dirichletbc(self.boundary_values, every_contact[0])]
+        if not self.has_valley:
+            return
+        valley_space = self.space.sub(1)
+        grounded = [
+            tags.indices[tags.values == groups[name]]
+            for name, contact in self.device.contacts.items()
+            if contact.valley_conductance_S_per_m2 is None
+        ]
+        if grounded:
+            dofs = fem.locate_dofs_topological(valley_space, fdim, np.concatenate(grounded))
+            zero = fem.Constant(self.device_mesh.mesh, 0.0)
+            self.bcs.append(fem.dirichletbc(zero, dofs, valley_space))
+
+    # -- forms --------------------------------------------------------------------------
+
+    def potentials(self, u) -> Potentials:
+        """Split a trial/test function or Function of the space into (phi_c, phi_v)."""
+        if self.has_valley:
+            return Potentials(u[0], u[1])
+        return Potentials(u)
+
+    def weak_form(self, u, v) -> ufl.Form:
+        """a(u, v): the sum of the model's terms."""
+        pu, pv = self.potentials(u), self.potentials(v)
+        return total(term.bilinear(pu, pv) for term in self.terms)
+
+    def source_form(self, v) -> ufl.Form:
+        """L(v): the sum of the terms' sources (a zero form when there are none)."""
+        pv = self.potentials(v)
+        zero = fem.Constant(self.device_mesh.mesh, 0.0) * pv.charge * self.context.dx
+        return total([zero, *(term.source(pv) for term in self.terms)])
+
+    # -- solving ------------------------------------------------------------------------
+
+    def _solve_into(self, state: fem.Function, drive: int | None) -> None:
+        """state := the solution with 1 V on contact `drive` (None: all 0 V, sources on)."""
+        self.boundary_values.x.array[:] = 0.0
+        rhs = compat.assemble_vector(self.linear_form)
+        if drive is not None:
+            self.boundary_values.x.array[self.boundary_dofs[drive]] = 1.0
+            with rhs.localForm() as local:
+                local.set(0.0)
+        compat.apply_dirichlet(rhs, self.bilinear_form, self.bcs)
+        self.solver.solve(rhs, state.vector)
+        state.x.scatter_forward()
+        residual = rhs.copy()
+        self.solver.ksp.getOperators()[0].mult(state.vector, residual)
+        residual.axpy(-1.0, rhs)
+        scale = max(rhs.norm(), 1e-300)
+        self.relative_residual = max(self.relative_residual, residual.norm() / scale)
+
+    def _currents(self) -> np.ndarray:
+        """Current into the device through every contact, for unit_state."""
+        currents = np.zeros(len(self.contact_order))
+        for j, dofs in enumerate(self.charge_dofs):
+            self.indicator.x.array[:] = 0.0
+            self.indicator.x.array[dofs] = 1.0
+            currents[j] = fem.assemble_scalar(self.current_form)
+        return self.comm.allreduce(currents, op=MPI.SUM)
+
+    def has_sources(self) -> bool:
+        """Whether any term adds to L (then the 0 V solve is needed)."""
+        return any(term.source(self.potentials(self.indicator)) for term in self.terms)
 
     def solve(self) -> TransportSolution:
-        """Unit-voltage solves, conductance matrix, and the potential for the set voltages."""
+        """Unit solves, the contact response, and the state at the operating point."""
         n = len(self.contact_order)
         conductance = np.zeros((n, n))
-        voltages = np.array([self.device.contacts[name].voltage_V for name in self.contact_order])
-        total = fem.Function(self.space, name="phi_c")
+        units = []
         for k in range(n):
-            self._solve_unit(k)
-            for j in range(n):
-                conductance[j, k] = self._current_into(j)
-            total.x.array[:] += voltages[k] * self.unit_potential.x.array
-        current_density = sum(term.current_density(total) for term in self.terms)
+            self._solve_into(self.unit_state, k)
+            conductance[:, k] = self._currents()
+            units.append(self.unit_state.x.array.copy())
+        source_currents = np.zeros(n)
+        state = fem.Function(self.space, name="u")
+        if self.has_sources():
+            self._solve_into(self.unit_state, None)
+            source_currents = self._currents()
+            state.x.array[:] = self.unit_state.x.array
+        response = ContactResponse(list(self.contact_order), conductance, source_currents)
+        voltages, currents = response.operating_point(self.device.contacts)
+        for k in range(n):
+            state.x.array[:] += voltages[k] * units[k]
+        reference = reference_contact(self.contact_order, self.device.contacts)
+        return self._solution(state, response, voltages, currents, reference)
+
+    def _solution(self, state, response, voltages, currents, reference) -> TransportSolution:
+        self.unit_state.x.array[:] = state.x.array
+        power = self.comm.allreduce(fem.assemble_scalar(self.dissipation_form), op=MPI.SUM)
+        u = self.potentials(state)
+        charge = total(term.charge_current(u) for term in self.terms)
+        if self.has_valley:
+            charge_potential = state.sub(0).collapse()
+            valley_potential = state.sub(1).collapse()
+            valley = total(term.valley_current(u) for term in self.terms)
+            density = ELEMENTARY_CHARGE * self.coefficients.density_of_states * u.valley
+        else:
+            charge_potential, valley_potential, valley, density = state, None, None, None
+        charge_potential.name = "phi_c"
+        if valley_potential is not None:
+            valley_potential.name = "phi_v"
         return TransportSolution(
-            potential=total,
-            current_density=current_density,
-            contact_order=list(self.contact_order),
-            conductance_matrix_S=conductance,
+            state=state,
+            charge_potential=charge_potential,
+            valley_potential=valley_potential,
+            charge_current=charge,
+            valley_current=valley,
+            valley_density=density,
+            response=response,
             voltages_V=voltages,
-            currents_A=conductance @ voltages,
+            currents_A=currents,
+            reference=reference,
+            resistance_matrix_ohm=response.resistance_matrix(reference),
+            dissipated_power_W=power,
         )

@@ -1,28 +1,204 @@
-"""Physical terms of the charge-transport weak form.
+"""Physical terms of the charge-valley transport equations (model.md Sec. 2).
 
-Each term is a small class that owns its UFL contribution to the bilinear form
-a(phi_c, w) and its part of the current density; a problem sums the terms of its model.
+Each term is a small class that owns its UFL contribution to the weak form
+
+    a((phi_c, phi_v), (w, q)) = L((w, q))
+
+and its part of the charge current J and the valley current J_v.  A model is the tuple
+of terms it sums (`TRANSPORT_MODELS`); adding a term means adding a class to a tuple.
+In a 2D device (the xy plane) the 3-vectors m and B enter through their in-plane
+components, and m x grad(phi) through its in-plane components (only m_z contributes).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
 import ufl
 
-
-class OhmicTerm:
-    """Ohmic conduction J = -sigma grad(phi_c): contributes int sigma grad(phi_c).grad(w) dx."""
-
-    def __init__(self, conductivity):
-        self.conductivity = conductivity
-
-    def bilinear_form(self, potential, test, dx) -> ufl.Form:
-        """UFL contribution to a(potential, test)."""
-        return ufl.inner(self.conductivity * ufl.grad(potential), ufl.grad(test)) * dx
-
-    def current_density(self, potential):
-        """This term's part of the charge current density J (A/m^2)."""
-        return -self.conductivity * ufl.grad(potential)
+from weylfem.transport.coefficients import TransportCoefficients
 
 
-TRANSPORT_MODELS = {"ohmic": (OhmicTerm,)}
+class Potentials(NamedTuple):
+    """The unknowns (or test functions) of a model: phi_c and, with valley, phi_v."""
+
+    charge: object
+    valley: object | None = None
+
+
+@dataclass
+class TermContext:
+    """What the terms need: coefficients, measures and the relaxing boundaries."""
+
+    coefficients: TransportCoefficients
+    dimension: int
+    dx: ufl.Measure
+    ds: ufl.Measure
+    dS: ufl.Measure
+    relaxing_surfaces: dict[int, float] = field(default_factory=dict)
+    """facet tag -> valley conductance G_v (S/m^2) of outer surfaces (walls, Robin contacts)"""
+    relaxing_interfaces: dict[int, float] = field(default_factory=dict)
+    """facet tag -> G_v of internal interfaces"""
+    motive_force: object | None = None
+    """valley-motive force f (V/m, UFL 3-vector), or None"""
+
+    def in_plane(self, vector):
+        """The components of a 3-vector along the device's coordinates."""
+        if self.dimension == 3:
+            return vector
+        return ufl.as_vector([vector[i] for i in range(self.dimension)])
+
+    def cross(self, m, gradient):
+        """m x gradient, restricted to the device's coordinates."""
+        if self.dimension == 3:
+            return ufl.cross(m, gradient)
+        return ufl.as_vector([-m[2] * gradient[1], m[2] * gradient[0]])
+
+
+class TransportTerm:
+    """A term of the weak form; subclasses override what they contribute."""
+
+    def __init__(self, context: TermContext):
+        self.context = context
+        self.c = context.coefficients
+
+    def bilinear(self, u: Potentials, v: Potentials) -> ufl.Form | None:
+        """Contribution to a(u, v)."""
+        return None
+
+    def source(self, v: Potentials) -> ufl.Form | None:
+        """Contribution to L(v)."""
+        return None
+
+    def charge_current(self, u: Potentials):
+        """Contribution to J (A/m^2)."""
+        return None
+
+    def valley_current(self, u: Potentials):
+        """Contribution to J_v (A/m^2)."""
+        return None
+
+
+class OhmicTerm(TransportTerm):
+    """J = -sigma grad(phi_c)."""
+
+    def bilinear(self, u, v):
+        return ufl.inner(self.c.conductivity * ufl.grad(u.charge), ufl.grad(v.charge)) * self.context.dx
+
+    def charge_current(self, u):
+        return -self.c.conductivity * ufl.grad(u.charge)
+
+
+class AnomalousHallTerm(TransportTerm):
+    """J = -sigma theta m x grad(phi_c) = -sigma_AH m x grad(phi_c).
+
+    Kept in the weak form even where m is uniform: its divergence vanishes there, but
+    it sets the insulating-wall condition J.n = 0 (TS note 13)."""
+
+    def bilinear(self, u, v):
+        hall = self.context.cross(self.c.magnetization, ufl.grad(u.charge))
+        return ufl.inner(self.c.hall_conductivity * hall, ufl.grad(v.charge)) * self.context.dx
+
+    def charge_current(self, u):
+        return -self.c.hall_conductivity * self.context.cross(
+            self.c.magnetization, ufl.grad(u.charge)
+        )
+
+
+class ChiralMagneticTerm(TransportTerm):
+    """J = Gamma phi_v B: the chiral magnetic effect, -int Gamma phi_v B.grad(w) dx."""
+
+    def bilinear(self, u, v):
+        field_ = self.context.in_plane(self.c.magnetic_field)
+        return -self.c.anomaly * u.valley * ufl.inner(field_, ufl.grad(v.charge)) * self.context.dx
+
+    def charge_current(self, u):
+        return self.c.anomaly * u.valley * self.context.in_plane(self.c.magnetic_field)
+
+
+class ValleyDiffusionTerm(TransportTerm):
+    """J_v = -sigma grad(phi_v)."""
+
+    def bilinear(self, u, v):
+        return ufl.inner(self.c.conductivity * ufl.grad(u.valley), ufl.grad(v.valley)) * self.context.dx
+
+    def valley_current(self, u):
+        return -self.c.conductivity * ufl.grad(u.valley)
+
+
+class ValleyRelaxationTerm(TransportTerm):
+    """Bulk intervalley relaxation (e^2 N / tau_v) phi_v."""
+
+    def bilinear(self, u, v):
+        return self.c.valley_relaxation * u.valley * v.valley * self.context.dx
+
+
+class ChiralAnomalyTerm(TransportTerm):
+    """The anomaly source -Gamma B.grad(phi_c) of the valley balance, on the left side."""
+
+    def bilinear(self, u, v):
+        field_ = self.context.in_plane(self.c.magnetic_field)
+        return self.c.anomaly * ufl.inner(field_, ufl.grad(u.charge)) * v.valley * self.context.dx
+
+
+class SurfaceValleyRelaxationTerm(TransportTerm):
+    """Robin condition J_v.n = G_v phi_v on valley-relaxing outer surfaces."""
+
+    def bilinear(self, u, v):
+        terms = [
+            conductance * u.valley * v.valley * self.context.ds(tag)
+            for tag, conductance in self.context.relaxing_surfaces.items()
+            if conductance > 0
+        ]
+        return total(terms)
+
+
+class InterfaceValleyRelaxationTerm(TransportTerm):
+    """Interface relaxation: the jump of J_v.n across an internal interface is G_v phi_v."""
+
+    def bilinear(self, u, v):
+        terms = [
+            conductance * u.valley("+") * v.valley("+") * self.context.dS(tag)
+            for tag, conductance in self.context.relaxing_interfaces.items()
+            if conductance > 0
+        ]
+        return total(terms)
+
+
+class ValleyMotiveForceTerm(TransportTerm):
+    """J_v gains -sigma f: the valley-motive force f enters as L(q) = -int sigma f.grad(q) dx."""
+
+    def source(self, v):
+        if self.context.motive_force is None:
+            return None
+        force = self.context.in_plane(self.context.motive_force)
+        return -self.c.conductivity * ufl.inner(force, ufl.grad(v.valley)) * self.context.dx
+
+    def valley_current(self, u):
+        if self.context.motive_force is None:
+            return None
+        return -self.c.conductivity * self.context.in_plane(self.context.motive_force)
+
+
+TRANSPORT_MODELS: dict[str, tuple[type[TransportTerm], ...]] = {
+    "ohmic": (OhmicTerm, AnomalousHallTerm),
+    "charge_valley": (
+        OhmicTerm,
+        AnomalousHallTerm,
+        ChiralMagneticTerm,
+        ValleyDiffusionTerm,
+        ValleyRelaxationTerm,
+        ChiralAnomalyTerm,
+        SurfaceValleyRelaxationTerm,
+        InterfaceValleyRelaxationTerm,
+        ValleyMotiveForceTerm,
+    ),
+}
 """Terms summed by each transport model (the `physics.transport` key)."""
+
+
+def total(parts):
+    """The sum of the non-None parts (None when there are none)."""
+    parts = [p for p in parts if p is not None]
+    return sum(parts[1:], parts[0]) if parts else None
