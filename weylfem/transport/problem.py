@@ -220,6 +220,12 @@ class TransportProblem:
         scale = max(rhs.norm(), 1e-300)
         self.relative_residual = max(self.relative_residual, residual.norm() / scale)
 
+    def contact_currents(self, state: fem.Function) -> np.ndarray:
+        """Net current (A) into the device through every contact for `state`, computed
+        directly as the variationally consistent flux a(state, chi_j) - L(chi_j)."""
+        self.unit_state.x.array[:] = state.x.array
+        return self._currents()
+
     def _currents(self) -> np.ndarray:
         """Current into the device through every contact, for unit_state."""
         currents = np.zeros(len(self.contact_order))
