@@ -98,9 +98,8 @@ class TransportProblem:
         self.linear_form = fem.form(self.source_form(test))
         self.unit_state = fem.Function(self.space)
         self.indicator = fem.Function(self.space)
-        self.current_form = fem.form(
-            self.weak_form(self.unit_state, self.indicator) - self.source_form(self.indicator)
-        )
+        self.current_form = fem.form(self.weak_form(self.unit_state, self.indicator))
+        self.indicator_source_form = fem.form(self.source_form(self.indicator))
         self.dissipation_form = fem.form(self.weak_form(self.unit_state, self.unit_state))
 
         index_map = self.space.dofmap.index_map
@@ -224,15 +223,18 @@ class TransportProblem:
         """Net current (A) into the device through every contact for `state`, computed
         directly as the variationally consistent flux a(state, chi_j) - L(chi_j)."""
         self.unit_state.x.array[:] = state.x.array
-        return self._currents()
+        return self._currents(with_sources=True)
 
-    def _currents(self) -> np.ndarray:
-        """Current into the device through every contact, for unit_state."""
+    def _currents(self, with_sources: bool) -> np.ndarray:
+        """Current into the device through every contact for unit_state: a(u, chi_j), minus
+        L(chi_j) when the sources are on."""
         currents = np.zeros(len(self.contact_order))
         for j, dofs in enumerate(self.charge_dofs):
             self.indicator.x.array[:] = 0.0
             self.indicator.x.array[dofs] = 1.0
             currents[j] = fem.assemble_scalar(self.current_form)
+            if with_sources:
+                currents[j] -= fem.assemble_scalar(self.indicator_source_form)
         return self.comm.allreduce(currents, op=MPI.SUM)
 
     def has_sources(self) -> bool:
@@ -246,13 +248,13 @@ class TransportProblem:
         units = []
         for k in range(n):
             self._solve_into(self.unit_state, k)
-            conductance[:, k] = self._currents()
+            conductance[:, k] = self._currents(with_sources=False)
             units.append(self.unit_state.x.array.copy())
         source_currents = np.zeros(n)
         state = fem.Function(self.space, name="u")
         if self.has_sources():
             self._solve_into(self.unit_state, None)
-            source_currents = self._currents()
+            source_currents = self._currents(with_sources=True)
             state.x.array[:] = self.unit_state.x.array
         response = ContactResponse(list(self.contact_order), conductance, source_currents)
         voltages, currents = response.operating_point(self.device.contacts)
