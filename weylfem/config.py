@@ -25,6 +25,7 @@ from weylfem.device import (
     Physics,
     Region,
     SolverOptions,
+    Transient,
     Wall,
 )
 from weylfem.errors import ConfigError
@@ -46,6 +47,7 @@ _SECTIONS: dict[str, Any] = {
     "physics": Physics,
     "solver": SolverOptions,
     "output": OutputOptions,
+    "transient": Transient,
 }
 _REQUIRED = ("geometry", "regions", "contacts")
 
@@ -213,6 +215,12 @@ def _check_names(device: Device, source: str) -> None:
         path = getattr(device.fields, name)
         if path is not None and not Path(path).is_file():
             raise ConfigError(source, f"fields.{name}", f"expected a readable .npz file: {path}")
+    if device.transient is not None and device.physics.transport != "charge_valley":
+        raise ConfigError(
+            source,
+            "transient",
+            "expected physics.transport = 'charge_valley' (the ohmic model has no dynamics)",
+        )
     if device.physics.transport == "charge_valley":
         for region in device.regions:
             material = device.material_of(region)

@@ -8,12 +8,13 @@ objects; `weylfem.transport` turns it into them.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Literal
 
 from weylfem.geometry import Geometry
 from weylfem.materials import Material
-from weylfem.schema import check, non_negative
+from weylfem.schema import check, non_negative, positive
 
 PetscOptionValue = str | int | float | bool
 
@@ -148,6 +149,52 @@ class OutputOptions:
 
 
 @dataclass(frozen=True)
+class Transient:
+    """Time stepping of the valley balance, e^2 N d(phi_v)/dt, under a time-dependent drive.
+
+    Every driven contact's set value (voltage_V or current_A) is multiplied by the
+    waveform w(t): ``step`` (1 for t >= 0), ``sine`` (sin 2 pi f t), ``pulse`` (1 for
+    0 <= t <= pulse_width_s, then 0).  The device starts from phi_v = 0 with the charge
+    balance satisfied for the drive switched on at t = 0 (a consistent start).  The
+    theta-scheme weights the valley balance (theta = 1: backward Euler, first order and
+    L-stable, the safe choice for steps and pulses; theta = 1/2: Crank-Nicolson, second
+    order, for smooth drives); the quasi-neutral charge balance is imposed at every step.
+    """
+
+    end_time_s: float = check(positive)
+    time_step_s: float = check(positive)
+    theta: float = 1.0
+    waveform: Literal["step", "sine", "pulse"] = "step"
+    frequency_Hz: float | None = check(positive, default=None)
+    pulse_width_s: float | None = check(positive, default=None)
+    snapshot_every: int = check(positive, default=10)
+    """write the fields every this many steps (and at the end)"""
+
+    def drive_scale(self, time: float) -> float:
+        """w(t), the factor on every contact drive at `time`."""
+        if self.waveform == "sine":
+            return math.sin(2 * math.pi * self.frequency_Hz * time)
+        if self.waveform == "pulse":
+            return 1.0 if time <= self.pulse_width_s else 0.0
+        return 1.0
+
+    def steps(self) -> int:
+        """Number of time steps of time_step_s to reach end_time_s (or just pass it)."""
+        return max(1, math.ceil(self.end_time_s / self.time_step_s - 1e-9))
+
+    def validate(self):
+        """Cross-field checks (yields key, message)."""
+        if not 0.5 <= self.theta <= 1.0:
+            yield "theta", "expected a number in [0.5, 1]"
+        if self.waveform == "sine" and self.frequency_Hz is None:
+            yield "frequency_Hz", "expected a value for the sine waveform"
+        if self.waveform == "pulse" and self.pulse_width_s is None:
+            yield "pulse_width_s", "expected a value for the pulse waveform"
+        if self.time_step_s > self.end_time_s:
+            yield "time_step_s", f"expected at most end_time_s ({self.end_time_s})"
+
+
+@dataclass(frozen=True)
 class Device:
     """A complete device description."""
 
@@ -166,6 +213,8 @@ class Device:
     physics: Physics = field(default_factory=Physics)
     solver: SolverOptions = field(default_factory=SolverOptions)
     output: OutputOptions = field(default_factory=OutputOptions)
+    transient: Transient | None = None
+    """time-dependent run (None: steady state)"""
 
     def material_of(self, region: str) -> Material:
         """The material of a region."""

@@ -132,6 +132,71 @@ def write_xdmf(path: Path, device_mesh: DeviceMesh, fields: list[fem.Function]) 
             xdmf.write_function(field)
 
 
+class FieldSnapshots:
+    """A time series of P1 fields in one XDMF file (mesh and tags written once)."""
+
+    def __init__(self, path: Path, device_mesh: DeviceMesh):
+        mesh = device_mesh.mesh
+        self.xdmf = XDMFFile(mesh.comm, str(path), "w")
+        self.xdmf.write_mesh(mesh)
+        device_mesh.cell_tags.name = "regions"
+        device_mesh.facet_tags.name = "boundaries"
+        compat.write_meshtags(self.xdmf, device_mesh.cell_tags, mesh)
+        compat.write_meshtags(self.xdmf, device_mesh.facet_tags, mesh)
+
+    def write(self, fields: list[fem.Function], time_s: float) -> None:
+        """Append the fields at `time_s` (named by position: phi_c, phi_v)."""
+        for field, name in zip(fields, ("phi_c", "phi_v"), strict=False):
+            self.xdmf.write_function(nodal(field, name), time_s)
+
+    def close(self) -> None:
+        """Finish the file (collective)."""
+        self.xdmf.close()
+
+
+def write_series_csv(path: Path, series, comm: MPI.Comm) -> None:
+    """Contact voltages and currents against time as CSV (rank 0)."""
+    if comm.rank != 0:
+        return
+    header = ["time_s"]
+    for name in series.contact_order:
+        header += [f"{name}_voltage_V", f"{name}_current_A"]
+    columns = [series.times_s]
+    for i in range(len(series.contact_order)):
+        columns += [series.voltages_V[:, i], series.currents_A[:, i]]
+    np.savetxt(
+        path,
+        np.column_stack(columns),
+        delimiter=",",
+        header=",".join(header),
+        comments="",
+        fmt="%.12e",
+    )
+
+
+def plot_series(path: Path, series, title: str, comm: MPI.Comm) -> None:
+    """Contact voltages and currents against time (rank 0)."""
+    if comm.rank != 0:
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    figure, (top, bottom) = pyplot.subplots(2, 1, sharex=True, figsize=(7, 6))
+    for i, name in enumerate(series.contact_order):
+        top.plot(series.times_s, series.voltages_V[:, i], label=name)
+        bottom.plot(series.times_s, series.currents_A[:, i], label=name)
+    top.set_ylabel("voltage (V)")
+    bottom.set_ylabel("current into device (A)")
+    bottom.set_xlabel("time (s)")
+    top.legend(fontsize=8)
+    top.set_title(title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    pyplot.close(figure)
+
+
 def render_png(path: Path, field: fem.Function, title: str) -> None:
     """Off-screen picture of a P1 scalar field; the pieces of all ranks drawn by rank 0."""
     comm = field.function_space.mesh.comm

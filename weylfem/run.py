@@ -7,6 +7,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 from mpi4py import MPI
 
 import weylfem
@@ -14,17 +15,21 @@ from weylfem.device import Device
 from weylfem.geometry import build_device_mesh, measure_groups
 from weylfem.meshing import device_refinements, mesh_device
 from weylfem.output import (
+    FieldSnapshots,
     OutputDirectory,
     cellwise_scalar,
     cellwise_vector,
     nodal,
     plot_four_probe,
+    plot_series,
     render_mesh_preview,
     render_png,
     write_json,
+    write_series_csv,
     write_xdmf,
 )
 from weylfem.transport import TransportProblem
+from weylfem.transport.transient import TransientTransport
 
 
 class Timings(dict):
@@ -50,6 +55,8 @@ def run_device(device: Device, out_dir: str | Path, comm: MPI.Comm = MPI.COMM_WO
         device_mesh = mesh_device(device, comm)
     with timings.phase("setup"):
         problem = TransportProblem(device, device_mesh)
+    if device.transient is not None:
+        return _run_transient(device, problem, out_dir, timings, start)
     with timings.phase("solve"):
         solution = problem.solve()
 
@@ -77,18 +84,7 @@ def run_device(device: Device, out_dir: str | Path, comm: MPI.Comm = MPI.COMM_WO
         "current_sum_A": float(solution.currents_A.sum()),
         "dissipated_power_W": solution.dissipated_power_W,
         "input_power_W": float(solution.voltages_V @ solution.currents_A),
-        "mesh": {
-            **device_mesh.counts(),
-            "dofs": problem.dofs,
-            "ranks": comm.size,
-            "dimension": device_mesh.mesh.topology.dim,
-            "element_degree": device.physics.element_degree,
-        },
-        "solver": {
-            "type": problem.solver_choice,
-            **problem.solver.describe(),
-            "residual": problem.relative_residual,
-        },
+        **_mesh_and_solver(problem),
     }
     if len(order) == 2:
         drive = solution.voltages_V[0] - solution.voltages_V[1]
@@ -125,6 +121,84 @@ def run_device(device: Device, out_dir: str | Path, comm: MPI.Comm = MPI.COMM_WO
     return results
 
 
+def _mesh_and_solver(problem: TransportProblem) -> dict:
+    device_mesh = problem.device_mesh
+    return {
+        "mesh": {
+            **device_mesh.counts(),
+            "dofs": problem.dofs,
+            "ranks": device_mesh.comm.size,
+            "dimension": device_mesh.mesh.topology.dim,
+            "element_degree": problem.device.physics.element_degree,
+        },
+        "solver": {
+            "type": problem.solver_choice,
+            **problem.solver.describe(),
+            "residual": problem.relative_residual,
+        },
+    }
+
+
+def _run_transient(
+    device: Device, problem: TransportProblem, out_dir, timings: Timings, start: float
+) -> dict:
+    """Time-step the device, writing field snapshots as it goes and the series at the end."""
+    comm = problem.comm
+    transient = device.transient
+    with timings.phase("setup_transient"):
+        stepper = TransientTransport(problem, transient)
+    with OutputDirectory(out_dir, comm) as stage:
+        outputs = {"results": "results.json", "device": "device.json", "series": "series.csv"}
+        write_json(stage / "device.json", dataclasses.asdict(device), comm)
+        snapshots = None
+        if device.output.fields_xdmf:
+            snapshots = FieldSnapshots(stage / "fields.xdmf", problem.device_mesh)
+            outputs["fields"] = "fields.xdmf"
+        last = transient.steps()
+
+        def on_step(step: int, time_s: float, state) -> None:
+            if snapshots and (step % transient.snapshot_every == 0 or step == last):
+                snapshots.write([state.sub(0).collapse(), state.sub(1).collapse()], time_s)
+
+        with timings.phase("solve"):
+            series = stepper.run(on_step)
+        if snapshots:
+            snapshots.close()
+        write_series_csv(stage / "series.csv", series, comm)
+        if device.output.png:
+            plot_series(stage / "series.png", series, device.name, comm)
+            outputs["series_png"] = "series.png"
+        order = series.contact_order
+        results = {
+            "weylfem_version": weylfem.__version__,
+            "device": device.name,
+            "model": device.physics.transport,
+            "transient": {
+                **dataclasses.asdict(transient),
+                "steps": last,
+                "final_time_s": float(series.times_s[-1]),
+            },
+            "contacts": {
+                name: {
+                    "drive": _drive_name(device.contacts[name]),
+                    "voltage_V": series.voltages_V[-1, i],
+                    "current_A": series.currents_A[-1, i],
+                }
+                for i, name in enumerate(order)
+            },
+            "contact_order": order,
+            "current_sum_A": float(series.currents_A[-1].sum()),
+            "max_current_sum_A": float(np.abs(series.currents_A.sum(axis=1)).max()),
+            **_mesh_and_solver(problem),
+        }
+        results["solver"]["transient_iterations"] = stepper.step.solver.iterations
+        timings["total"] = comm.allreduce(time.perf_counter() - start, op=MPI.MAX)
+        results["outputs"] = outputs
+        results["timings_s"] = dict(timings)
+        write_json(stage / "results.json", results, comm)
+    return results
+
+
 def _drive_name(contact) -> str:
     if contact.drive == "voltage":
         return "voltage"
@@ -145,7 +219,7 @@ def summary(results: dict) -> str:
     for name, contact in results["contacts"].items():
         lines.append(
             f"  {name:>20}: V = {contact['voltage_V']: .6e} V   I = {contact['current_A']: .6e} A"
-        f"   ({contact['drive']})"
+            f"   ({contact['drive']})"
         )
     if "two_terminal_resistance_ohm" in results:
         lines.append(f"two-terminal resistance: {results['two_terminal_resistance_ohm']:.6e} ohm")

@@ -59,9 +59,7 @@ class ContactResponse:
         """R_ij,kl = (V_k - V_l) / I with I entering at i = current[0], leaving at j."""
         i, j = (self.index(name) for name in probe.current)
         k, l = (self.index(name) for name in probe.voltage)  # noqa: E741
-        return float(
-            resistance[k, i] - resistance[k, j] - resistance[l, i] + resistance[l, j]
-        )
+        return float(resistance[k, i] - resistance[k, j] - resistance[l, i] + resistance[l, j])
 
 
 def reference_contact(order: list[str], contacts: Mapping[str, Contact]) -> int:

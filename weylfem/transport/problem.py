@@ -191,8 +191,11 @@ class TransportProblem:
 
     def weak_form(self, u, v) -> ufl.Form:
         """a(u, v): the sum of the model's terms."""
-        pu, pv = self.potentials(u), self.potentials(v)
-        return total(term.bilinear(pu, pv) for term in self.terms)
+        return self.split_weak_form(self.potentials(u), self.potentials(v))
+
+    def split_weak_form(self, u: Potentials, v: Potentials) -> ufl.Form:
+        """a(u, v) for potentials given separately (e.g. with weighted test functions)."""
+        return total(term.bilinear(u, v) for term in self.terms)
 
     def source_form(self, v) -> ufl.Form:
         """L(v): the sum of the terms' sources (a zero form when there are none)."""
@@ -219,11 +222,12 @@ class TransportProblem:
         scale = max(rhs.norm(), 1e-300)
         self.relative_residual = max(self.relative_residual, residual.norm() / scale)
 
-    def contact_currents(self, state: fem.Function) -> np.ndarray:
+    def contact_currents(self, state: fem.Function, with_sources: bool = True) -> np.ndarray:
         """Net current (A) into the device through every contact for `state`, computed
-        directly as the variationally consistent flux a(state, chi_j) - L(chi_j)."""
+        directly as the variationally consistent flux a(state, chi_j) - L(chi_j) (without
+        the L term for a response to contact voltages alone)."""
         self.unit_state.x.array[:] = state.x.array
-        return self._currents(with_sources=True)
+        return self._currents(with_sources)
 
     def _currents(self, with_sources: bool) -> np.ndarray:
         """Current into the device through every contact for unit_state: a(u, chi_j), minus

@@ -84,7 +84,8 @@ class OhmicTerm(TransportTerm):
     """J = -sigma grad(phi_c)."""
 
     def bilinear(self, u, v):
-        return ufl.inner(self.c.conductivity * ufl.grad(u.charge), ufl.grad(v.charge)) * self.context.dx
+        flux = self.c.conductivity * ufl.grad(u.charge)
+        return ufl.inner(flux, ufl.grad(v.charge)) * self.context.dx
 
     def charge_current(self, u):
         return -self.c.conductivity * ufl.grad(u.charge)
@@ -121,7 +122,8 @@ class ValleyDiffusionTerm(TransportTerm):
     """J_v = -sigma grad(phi_v)."""
 
     def bilinear(self, u, v):
-        return ufl.inner(self.c.conductivity * ufl.grad(u.valley), ufl.grad(v.valley)) * self.context.dx
+        flux = self.c.conductivity * ufl.grad(u.valley)
+        return ufl.inner(flux, ufl.grad(v.valley)) * self.context.dx
 
     def valley_current(self, u):
         return -self.c.conductivity * ufl.grad(u.valley)

@@ -1,0 +1,168 @@
+"""Transients of the charge-valley system: the theta-scheme in time.
+
+With a = a_c + a_v split by test function (charge rows w, valley rows q), one step
+from t_n to t_{n+1} = t_n + dt solves
+
+    a_c(u^{n+1}, w) = L_c(w)                                   (quasi-neutral, every step)
+    (e^2 N/dt)(phi_v^{n+1} - phi_v^n, q) + theta a_v(u^{n+1}, q) + (1 - theta) a_v(u^n, q)
+        = L_v(q)
+
+with the contact drives at t_{n+1}.  The start is consistent: phi_v = 0 and phi_c
+solving the charge balance for the drive at t = 0.  Each operator (start, step) is
+factorized once; contacts of every kind are handled as in the steady problem: unit
+solutions of the operator (computed once) and, per step, one solve with the history
+and every contact at 0 V, combined exactly through the contact response.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import ufl
+from dolfinx import fem
+
+from weylfem import compat
+from weylfem.device import Contact, Transient
+from weylfem.solvers import LinearSolver, iterative_block_options
+from weylfem.transport.contacts import ContactResponse
+from weylfem.transport.problem import TransportProblem
+from weylfem.transport.terms import Potentials, total
+
+
+@dataclass
+class TransientSeries:
+    """Contact voltages and currents at every time (row 0: the consistent start, t = 0)."""
+
+    times_s: np.ndarray
+    voltages_V: np.ndarray
+    """shape (steps + 1, contacts)"""
+    currents_A: np.ndarray
+    contact_order: list[str]
+    state: fem.Function
+    """u at the final time"""
+
+
+class _ContactOperator:
+    """A linear operator with the problem's contacts: factorized once, with its unit
+    solutions, solving for any drive exactly."""
+
+    def __init__(self, problem: TransportProblem, name: str, bilinear, linear):
+        self.problem = problem
+        self.bilinear_form = fem.form(bilinear)
+        self.linear_form = fem.form(linear)
+        device = problem.device
+        self.solver = LinearSolver(
+            name,
+            compat.assemble_matrix(self.bilinear_form, problem.bcs),
+            problem.solver.kind,
+            device.solver.rtol,
+            device.solver.petsc_options,
+            iterative_options=iterative_block_options(2),
+        )
+        self.units = []
+        columns = []
+        for contact in range(len(problem.contact_order)):
+            state = fem.Function(problem.space)
+            self._solve(state, contact)
+            self.units.append(state.x.array.copy())
+            columns.append(problem.contact_currents(state, with_sources=False))
+        self.conductance = np.column_stack(columns)
+
+    def _solve(self, state: fem.Function, unit_contact: int | None) -> None:
+        """state := solution with 1 V on `unit_contact` and no right side, or (None) with
+        the right side (history, sources) and every contact at 0 V."""
+        problem = self.problem
+        problem.boundary_values.x.array[:] = 0.0
+        rhs = compat.assemble_vector(self.linear_form)
+        if unit_contact is not None:
+            problem.boundary_values.x.array[problem.boundary_dofs[unit_contact]] = 1.0
+            with rhs.localForm() as local:
+                local.set(0.0)
+        compat.apply_dirichlet(rhs, self.bilinear_form, problem.bcs)
+        self.solver.solve(rhs, state.vector)
+        state.x.scatter_forward()
+
+    def solve(self, state: fem.Function, drives: dict[str, Contact]):
+        """state := the solution for `drives`; returns (voltages, currents) of the contacts."""
+        self._solve(state, None)
+        order = self.problem.contact_order
+        response = ContactResponse(order, self.conductance, self.problem.contact_currents(state))
+        voltages, currents = response.operating_point(drives)
+        for voltage, unit in zip(voltages, self.units, strict=True):
+            state.x.array[:] += voltage * unit
+        return voltages, currents
+
+
+class TransientTransport:
+    """Time stepping of a charge_valley TransportProblem (built first, in one setup)."""
+
+    def __init__(self, problem: TransportProblem, transient: Transient):
+        if not problem.has_valley:
+            raise ValueError("transients need the charge_valley model")
+        self.problem = problem
+        self.transient = transient
+        mesh = problem.device_mesh.mesh
+        dx = problem.context.dx
+        capacitance = problem.coefficients.valley_capacitance
+        dt = transient.time_step_s
+
+        self.previous = fem.Function(problem.space)
+        u, v = ufl.TrialFunction(problem.space), ufl.TestFunction(problem.space)
+        pu, pv = problem.potentials(u), problem.potentials(v)
+        old = problem.potentials(self.previous)
+        implicit = fem.Constant(mesh, transient.theta)
+        explicit = fem.Constant(mesh, 1.0 - transient.theta)
+        no_charge_rows = fem.Constant(mesh, 0.0)
+
+        charge_rows = Potentials(pv.charge, no_charge_rows * pv.valley)
+        self.start = _ContactOperator(
+            problem,
+            "transient_start",
+            problem.split_weak_form(pu, charge_rows) + pu.valley * pv.valley * dx,
+            no_charge_rows * pv.valley * dx,
+        )
+        step = problem.split_weak_form(pu, Potentials(pv.charge, implicit * pv.valley))
+        history = (capacitance / dt) * old.valley * pv.valley * dx - problem.split_weak_form(
+            old, Potentials(no_charge_rows * pv.charge, explicit * pv.valley)
+        )
+        self.step = _ContactOperator(
+            problem,
+            "transient",
+            step + (capacitance / dt) * pu.valley * pv.valley * dx,
+            total([history, problem.source_form(v)]),
+        )
+
+    def _drives(self, time: float) -> dict[str, Contact]:
+        scale = self.transient.drive_scale(time)
+        contacts = {}
+        for name, contact in self.problem.device.contacts.items():
+            if contact.voltage_V is not None:
+                contact = dataclasses.replace(contact, voltage_V=scale * contact.voltage_V)
+            elif contact.current_A is not None:
+                contact = dataclasses.replace(contact, current_A=scale * contact.current_A)
+            contacts[name] = contact
+        return contacts
+
+    def run(
+        self, on_step: Callable[[int, float, fem.Function], None] | None = None
+    ) -> TransientSeries:
+        """March to end_time_s; `on_step(step, time, state)` is called at the start (step 0)
+        and after every step."""
+        order = self.problem.contact_order
+        steps = self.transient.steps()
+        times = np.arange(steps + 1) * self.transient.time_step_s
+        voltages = np.zeros((steps + 1, len(order)))
+        currents = np.zeros((steps + 1, len(order)))
+        state = fem.Function(self.problem.space, name="u")
+        voltages[0], currents[0] = self.start.solve(state, self._drives(0.0))
+        if on_step is not None:
+            on_step(0, 0.0, state)
+        for n in range(1, steps + 1):
+            self.previous.x.array[:] = state.x.array
+            voltages[n], currents[n] = self.step.solve(state, self._drives(times[n]))
+            if on_step is not None:
+                on_step(n, float(times[n]), state)
+        return TransientSeries(times, voltages, currents, list(order), state)
