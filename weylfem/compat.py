@@ -92,22 +92,21 @@ def assemble_matrix(form, bcs):
     return matrix
 
 
-def assemble_vector(form):
-    """Assembled PETSc vector, ghost contributions accumulated on their owners."""
+def assemble_rhs(linear_form, bilinear_form, bcs, with_linear: bool = True):
+    """Right-hand side of a(u, v) = L(v) with Dirichlet conditions `bcs`: L assembled (or
+    zero when `with_linear` is False), lifted by the Dirichlet values, ghost contributions
+    added to their owners once, and the Dirichlet values set."""
     from petsc4py import PETSc
 
-    vector = dolfinx.fem.petsc.assemble_vector(form)
-    vector.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
-    return vector
-
-
-def apply_dirichlet(vector, bilinear_form, bcs) -> None:
-    """Lift and set Dirichlet values in an assembled right-hand side (in place)."""
-    from petsc4py import PETSc
-
+    vector = dolfinx.fem.petsc.create_vector(linear_form)
+    with vector.localForm() as local:
+        local.set(0.0)
+    if with_linear:
+        dolfinx.fem.petsc.assemble_vector(vector, linear_form)
     dolfinx.fem.petsc.apply_lifting(vector, [bilinear_form], bcs=[bcs])
     vector.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
     dolfinx.fem.petsc.set_bc(vector, bcs)
+    return vector
 
 
 def cell_diameters(mesh, cells: np.ndarray) -> np.ndarray:

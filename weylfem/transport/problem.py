@@ -208,12 +208,11 @@ class TransportProblem:
     def _solve_into(self, state: fem.Function, drive: int | None) -> None:
         """state := the solution with 1 V on contact `drive` (None: all 0 V, sources on)."""
         self.boundary_values.x.array[:] = 0.0
-        rhs = compat.assemble_vector(self.linear_form)
         if drive is not None:
             self.boundary_values.x.array[self.boundary_dofs[drive]] = 1.0
-            with rhs.localForm() as local:
-                local.set(0.0)
-        compat.apply_dirichlet(rhs, self.bilinear_form, self.bcs)
+        rhs = compat.assemble_rhs(
+            self.linear_form, self.bilinear_form, self.bcs, with_linear=drive is None
+        )
         self.solver.solve(rhs, state.vector)
         state.x.scatter_forward()
         residual = rhs.copy()

@@ -76,12 +76,11 @@ class _ContactOperator:
         the right side (history, sources) and every contact at 0 V."""
         problem = self.problem
         problem.boundary_values.x.array[:] = 0.0
-        rhs = compat.assemble_vector(self.linear_form)
         if unit_contact is not None:
             problem.boundary_values.x.array[problem.boundary_dofs[unit_contact]] = 1.0
-            with rhs.localForm() as local:
-                local.set(0.0)
-        compat.apply_dirichlet(rhs, self.bilinear_form, problem.bcs)
+        rhs = compat.assemble_rhs(
+            self.linear_form, self.bilinear_form, problem.bcs, with_linear=unit_contact is None
+        )
         self.solver.solve(rhs, state.vector)
         state.x.scatter_forward()
 
