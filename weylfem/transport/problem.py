@@ -25,9 +25,15 @@ from weylfem import compat
 from weylfem.constants import ELEMENTARY_CHARGE
 from weylfem.device import Device
 from weylfem.geometry import DeviceMesh
-from weylfem.solvers import LinearSolver, choose_kind, iterative_block_options
+from weylfem.solvers import (
+    ITERATIVE_SPD_OPTIONS,
+    LinearSolver,
+    choose_kind,
+    iterative_block_options,
+)
 from weylfem.transport.coefficients import VectorField, build_coefficients
 from weylfem.transport.contacts import ContactResponse, reference_contact
+from weylfem.transport.operator import ContactOperator
 from weylfem.transport.terms import TRANSPORT_MODELS, Potentials, TermContext, total
 
 
@@ -94,8 +100,6 @@ class TransportProblem:
         self.contact_order = list(device.contacts)
         self._locate_contacts()
         trial, test = ufl.TrialFunction(self.space), ufl.TestFunction(self.space)
-        self.bilinear_form = fem.form(self.weak_form(trial, test))
-        self.linear_form = fem.form(self.source_form(test))
         self.unit_state = fem.Function(self.space)
         self.indicator = fem.Function(self.space)
         self.current_form = fem.form(self.weak_form(self.unit_state, self.indicator))
@@ -104,19 +108,29 @@ class TransportProblem:
 
         index_map = self.space.dofmap.index_map
         self.dofs = index_map.size_global * self.space.dofmap.index_map_bs
-        kind, self.solver_choice = choose_kind(
+        self.solver_kind, self.solver_choice = choose_kind(
             device.solver.kind, self.dofs, device.solver.direct_max_dofs
         )
-        matrix = compat.assemble_matrix(self.bilinear_form, self.bcs)
-        self.solver = LinearSolver(
-            "transport",
-            matrix,
-            kind,
-            device.solver.rtol,
-            device.solver.petsc_options,
-            **({"iterative_options": iterative_block_options(2)} if self.has_valley else {}),
+        self.iterative_options = (
+            iterative_block_options(2) if self.has_valley else ITERATIVE_SPD_OPTIONS
         )
-        self.relative_residual = 0.0
+        self.operator = ContactOperator(
+            self,
+            "transport",
+            self.weak_form(trial, test),
+            self.source_form(test),
+            linear_is_zero=not self.has_sources(),
+        )
+
+    @property
+    def solver(self) -> LinearSolver:
+        """The PETSc solver of the steady operator."""
+        return self.operator.solver
+
+    @property
+    def relative_residual(self) -> float:
+        """Largest relative residual of the steady solves so far."""
+        return self.operator.relative_residual
 
     # -- set-up -------------------------------------------------------------------------
 
@@ -205,22 +219,6 @@ class TransportProblem:
 
     # -- solving ------------------------------------------------------------------------
 
-    def _solve_into(self, state: fem.Function, drive: int | None) -> None:
-        """state := the solution with 1 V on contact `drive` (None: all 0 V, sources on)."""
-        self.boundary_values.x.array[:] = 0.0
-        if drive is not None:
-            self.boundary_values.x.array[self.boundary_dofs[drive]] = 1.0
-        rhs = compat.assemble_rhs(
-            self.linear_form, self.bilinear_form, self.bcs, with_linear=drive is None
-        )
-        self.solver.solve(rhs, state.vector)
-        state.x.scatter_forward()
-        residual = rhs.copy()
-        self.solver.ksp.getOperators()[0].mult(state.vector, residual)
-        residual.axpy(-1.0, rhs)
-        scale = max(rhs.norm(), 1e-300)
-        self.relative_residual = max(self.relative_residual, residual.norm() / scale)
-
     def contact_currents(self, state: fem.Function, with_sources: bool = True) -> np.ndarray:
         """Net current (A) into the device through every contact for `state`, computed
         directly as the variationally consistent flux a(state, chi_j) - L(chi_j) (without
@@ -242,27 +240,12 @@ class TransportProblem:
 
     def has_sources(self) -> bool:
         """Whether any term adds to L (then the 0 V solve is needed)."""
-        return any(term.source(self.potentials(self.indicator)) for term in self.terms)
+        return any(term.source(self.potentials(self.indicator)) is not None for term in self.terms)
 
     def solve(self) -> TransportSolution:
         """Unit solves, the contact response, and the state at the operating point."""
-        n = len(self.contact_order)
-        conductance = np.zeros((n, n))
-        units = []
-        for k in range(n):
-            self._solve_into(self.unit_state, k)
-            conductance[:, k] = self._currents(with_sources=False)
-            units.append(self.unit_state.x.array.copy())
-        source_currents = np.zeros(n)
         state = fem.Function(self.space, name="u")
-        if self.has_sources():
-            self._solve_into(self.unit_state, None)
-            source_currents = self._currents(with_sources=True)
-            state.x.array[:] = self.unit_state.x.array
-        response = ContactResponse(list(self.contact_order), conductance, source_currents)
-        voltages, currents = response.operating_point(self.device.contacts)
-        for k in range(n):
-            state.x.array[:] += voltages[k] * units[k]
+        response, voltages, currents = self.operator.solve(state, self.device.contacts)
         reference = reference_contact(self.contact_order, self.device.contacts)
         return self._solution(state, response, voltages, currents, reference)
 

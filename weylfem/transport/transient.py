@@ -24,10 +24,8 @@ import numpy as np
 import ufl
 from dolfinx import fem
 
-from weylfem import compat
 from weylfem.device import Contact, Transient
-from weylfem.solvers import LinearSolver, iterative_block_options
-from weylfem.transport.contacts import ContactResponse
+from weylfem.transport.operator import ContactOperator
 from weylfem.transport.problem import TransportProblem
 from weylfem.transport.terms import Potentials, total
 
@@ -43,56 +41,6 @@ class TransientSeries:
     contact_order: list[str]
     state: fem.Function
     """u at the final time"""
-
-
-class _ContactOperator:
-    """A linear operator with the problem's contacts: factorized once, with its unit
-    solutions, solving for any drive exactly."""
-
-    def __init__(self, problem: TransportProblem, name: str, bilinear, linear):
-        self.problem = problem
-        self.bilinear_form = fem.form(bilinear)
-        self.linear_form = fem.form(linear)
-        device = problem.device
-        self.solver = LinearSolver(
-            name,
-            compat.assemble_matrix(self.bilinear_form, problem.bcs),
-            problem.solver.kind,
-            device.solver.rtol,
-            device.solver.petsc_options,
-            iterative_options=iterative_block_options(2),
-        )
-        self.units = []
-        columns = []
-        for contact in range(len(problem.contact_order)):
-            state = fem.Function(problem.space)
-            self._solve(state, contact)
-            self.units.append(state.x.array.copy())
-            columns.append(problem.contact_currents(state, with_sources=False))
-        self.conductance = np.column_stack(columns)
-
-    def _solve(self, state: fem.Function, unit_contact: int | None) -> None:
-        """state := solution with 1 V on `unit_contact` and no right side, or (None) with
-        the right side (history, sources) and every contact at 0 V."""
-        problem = self.problem
-        problem.boundary_values.x.array[:] = 0.0
-        if unit_contact is not None:
-            problem.boundary_values.x.array[problem.boundary_dofs[unit_contact]] = 1.0
-        rhs = compat.assemble_rhs(
-            self.linear_form, self.bilinear_form, problem.bcs, with_linear=unit_contact is None
-        )
-        self.solver.solve(rhs, state.vector)
-        state.x.scatter_forward()
-
-    def solve(self, state: fem.Function, drives: dict[str, Contact]):
-        """state := the solution for `drives`; returns (voltages, currents) of the contacts."""
-        self._solve(state, None)
-        order = self.problem.contact_order
-        response = ContactResponse(order, self.conductance, self.problem.contact_currents(state))
-        voltages, currents = response.operating_point(drives)
-        for voltage, unit in zip(voltages, self.units, strict=True):
-            state.x.array[:] += voltage * unit
-        return voltages, currents
 
 
 class TransientTransport:
@@ -117,17 +65,18 @@ class TransientTransport:
         no_charge_rows = fem.Constant(mesh, 0.0)
 
         charge_rows = Potentials(pv.charge, no_charge_rows * pv.valley)
-        self.start = _ContactOperator(
+        self.start = ContactOperator(
             problem,
             "transient_start",
             problem.split_weak_form(pu, charge_rows) + pu.valley * pv.valley * dx,
             no_charge_rows * pv.valley * dx,
+            linear_is_zero=True,
         )
         step = problem.split_weak_form(pu, Potentials(pv.charge, implicit * pv.valley))
         history = (capacitance / dt) * old.valley * pv.valley * dx - problem.split_weak_form(
             old, Potentials(no_charge_rows * pv.charge, explicit * pv.valley)
         )
-        self.step = _ContactOperator(
+        self.step = ContactOperator(
             problem,
             "transient",
             step + (capacitance / dt) * pu.valley * pv.valley * dx,
@@ -156,12 +105,12 @@ class TransientTransport:
         voltages = np.zeros((steps + 1, len(order)))
         currents = np.zeros((steps + 1, len(order)))
         state = fem.Function(self.problem.space, name="u")
-        voltages[0], currents[0] = self.start.solve(state, self._drives(0.0))
+        _, voltages[0], currents[0] = self.start.solve(state, self._drives(0.0))
         if on_step is not None:
             on_step(0, 0.0, state)
         for n in range(1, steps + 1):
             self.previous.x.array[:] = state.x.array
-            voltages[n], currents[n] = self.step.solve(state, self._drives(times[n]))
+            _, voltages[n], currents[n] = self.step.solve(state, self._drives(times[n]))
             if on_step is not None:
                 on_step(n, float(times[n]), state)
         return TransientSeries(times, voltages, currents, list(order), state)

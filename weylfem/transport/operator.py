@@ -1,0 +1,110 @@
+"""A linear operator a(u, v) = L(v) on the device with its contacts, solved exactly for
+any mix of contact drives.
+
+The operator is factorized (or preconditioned) once.  Its unit solutions u_k (1 V on
+contact k, 0 V on the others, no right side) and their contact currents G_jk are
+computed once, on first use; each solve then needs one more linear solve, for the
+right side L with every contact at 0 V (u_0, currents I_0), skipped when L is zero.
+The operating point follows from `ContactResponse` and u = u_0 + sum_k V_k u_k.  The
+steady problem is one such operator; a transient step is another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import numpy as np
+from dolfinx import fem
+
+from weylfem import compat
+from weylfem.device import Contact
+from weylfem.solvers import LinearSolver
+from weylfem.transport.contacts import ContactResponse
+
+if TYPE_CHECKING:
+    from weylfem.transport.problem import TransportProblem
+
+
+class ContactOperator:
+    """a(u, v) = L(v) with the contacts of `problem` (its Dirichlet conditions and fluxes)."""
+
+    def __init__(
+        self,
+        problem: TransportProblem,
+        name: str,
+        bilinear,
+        linear,
+        linear_is_zero: bool = False,
+    ):
+        self.problem = problem
+        self.bilinear_form = fem.form(bilinear)
+        self.linear_form = fem.form(linear)
+        self.linear_is_zero = linear_is_zero
+        device = problem.device
+        self.solver = LinearSolver(
+            name,
+            compat.assemble_matrix(self.bilinear_form, problem.bcs),
+            problem.solver_kind,
+            device.solver.rtol,
+            device.solver.petsc_options,
+            iterative_options=problem.iterative_options,
+        )
+        self.relative_residual = 0.0
+        self._units: list[np.ndarray] | None = None
+        self._conductance: np.ndarray | None = None
+
+    def _solve(self, state: fem.Function, unit_contact: int | None) -> None:
+        """state := the solution with 1 V on `unit_contact` and no right side, or (None)
+        with the right side and every contact at 0 V."""
+        problem = self.problem
+        problem.boundary_values.x.array[:] = 0.0
+        if unit_contact is not None:
+            problem.boundary_values.x.array[problem.boundary_dofs[unit_contact]] = 1.0
+        rhs = compat.assemble_rhs(
+            self.linear_form, self.bilinear_form, problem.bcs, with_linear=unit_contact is None
+        )
+        self.solver.solve(rhs, state.vector)
+        state.x.scatter_forward()
+        residual = rhs.copy()
+        self.solver.ksp.getOperators()[0].mult(state.vector, residual)
+        residual.axpy(-1.0, rhs)
+        scale = max(rhs.norm(), 1e-300)
+        self.relative_residual = max(self.relative_residual, residual.norm() / scale)
+
+    @property
+    def conductance(self) -> np.ndarray:
+        """G_jk: current into contact j per volt on contact k (the others at 0 V)."""
+        self._unit_solutions()
+        return self._conductance
+
+    def _unit_solutions(self) -> list[np.ndarray]:
+        if self._units is None:
+            problem = self.problem
+            state = fem.Function(problem.space)
+            units, columns = [], []
+            for contact in range(len(problem.contact_order)):
+                self._solve(state, contact)
+                units.append(state.x.array.copy())
+                columns.append(problem.contact_currents(state, with_sources=False))
+            self._units, self._conductance = units, np.column_stack(columns)
+        return self._units
+
+    def solve(
+        self, state: fem.Function, drives: Mapping[str, Contact]
+    ) -> tuple[ContactResponse, np.ndarray, np.ndarray]:
+        """state := the solution for `drives`; returns the response, and the voltages and
+        currents (into the device) of the contacts."""
+        problem = self.problem
+        units = self._unit_solutions()
+        if self.linear_is_zero:
+            state.x.array[:] = 0.0
+            source_currents = np.zeros(len(units))
+        else:
+            self._solve(state, None)
+            source_currents = problem.contact_currents(state)
+        response = ContactResponse(list(problem.contact_order), self.conductance, source_currents)
+        voltages, currents = response.operating_point(drives)
+        for voltage, unit in zip(voltages, units, strict=True):
+            state.x.array[:] += voltage * unit
+        return response, voltages, currents
