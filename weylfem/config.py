@@ -209,8 +209,12 @@ def _check_names(device: Device, source: str) -> None:
                         f"four_probe.{name}.{key}[{i}]",
                         f"expected a contact ({', '.join(device.contacts)}), got {contact!r}",
                     )
-        if probe.current[0] == probe.current[1]:
-            raise ConfigError(source, f"four_probe.{name}.current", "expected two contacts")
+        for key in ("current", "voltage"):
+            pair = getattr(probe, key)
+            if pair[0] == pair[1]:
+                raise ConfigError(
+                    source, f"four_probe.{name}.{key}", f"expected two different contacts: {pair}"
+                )
     for name in ("magnetic_field_file", "magnetization_file"):
         path = getattr(device.fields, name)
         if path is not None and not Path(path).is_file():

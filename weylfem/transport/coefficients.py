@@ -17,6 +17,7 @@ from dolfinx import fem
 from weylfem import compat
 from weylfem.constants import ELEMENTARY_CHARGE
 from weylfem.device import Device
+from weylfem.errors import ConfigError
 from weylfem.field_files import grid_field
 from weylfem.geometry import DeviceMesh
 
@@ -149,6 +150,15 @@ def _vector_field(
             values = np.divide(values, norms, out=np.zeros_like(values), where=norms > 0)
         return values
 
-    field.interpolate(evaluate)
+    # A file's grid may miss the nodes of some ranks only: raise on every rank, not on
+    # those alone (the others would wait forever in the next collective operation).
+    failure = None
+    try:
+        field.interpolate(evaluate)
+    except ConfigError as error:
+        failure = (error.source, error.key, error.expected)
+    failures = [f for f in mesh.comm.allgather(failure) if f is not None]
+    if failures:
+        raise ConfigError(*failures[0])
     field.x.scatter_forward()
     return field
