@@ -15,10 +15,9 @@
 from math import log, pi
 
 import numpy as np
-import tomllib
 from mpi4py import MPI
 
-from weylfem.config import default_device_text, device_from_mapping
+from weylfem.config import device_from_mapping
 from weylfem.run import run_device
 
 comm = MPI.COMM_WORLD
@@ -33,17 +32,21 @@ inner_radius, outer_radius = 1.0, 3.0  # µm
 
 # +
 def ring_device(mesh_size: float):
-    table = tomllib.loads(default_device_text())
-    table["geometry"] = {
-        "kind": "ring",
-        "dimension": 2,
-        "inner_radius": inner_radius,
-        "outer_radius": outer_radius,
-        "mesh_size": mesh_size,
-        "refine": [{"groups": ["inner"], "size": mesh_size / 2, "transition": 1.0}],
+    table = {
+        "name": "Corbino ring",
+        "geometry": {
+            "kind": "ring",
+            "dimension": 2,
+            "inner_radius": inner_radius,
+            "outer_radius": outer_radius,
+            "mesh_size": mesh_size,
+            "refine": [{"groups": ["inner"], "size": mesh_size / 2, "transition": 1.0}],
+        },
+        "regions": {"channel": {"material": "Co3Sn2S2"}},
+        "contacts": {"inner": {"voltage_V": 1e-3}, "outer": {"voltage_V": 0.0}},
+        "physics": {"transport": "ohmic"},
+        "output": {"png": False, "fields_xdmf": False},
     }
-    table["contacts"] = {"inner": {"voltage_V": 1e-3}, "outer": {"voltage_V": 0.0}}
-    table["output"] = {"png": False, "fields_xdmf": False}
     return device_from_mapping(table, "corbino")
 
 

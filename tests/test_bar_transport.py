@@ -4,8 +4,9 @@ import json
 
 import numpy as np
 import pytest
+from conftest import bar_table
 
-from weylfem.config import default_device_text, device_from_mapping
+from weylfem.config import device_from_mapping
 from weylfem.errors import ConvergenceError
 from weylfem.run import run_device
 
@@ -19,9 +20,7 @@ def bar_device(
     physics: dict | None = None,
     **geometry,
 ):
-    import tomllib
-
-    table = tomllib.loads(default_device_text())
+    table = bar_table()
     table["geometry"].update({"dimension": dimension, "mesh_size": 0.5, **geometry})
     table["contacts"]["source"]["voltage_V"] = 2.0e-3
     table["contacts"]["drain"]["voltage_V"] = -1.0e-3

@@ -31,7 +31,7 @@ def assert_bad_input(result, fragment: str):
 def test_init_then_check(tmp_path):
     assert weylfem("init", "dev.toml", cwd=tmp_path).returncode == 0
     text = (tmp_path / "dev.toml").read_text()
-    assert "[contacts.source]" in text and "# " in text
+    assert "[contacts.injector_bottom]" in text and "# " in text
     checked = weylfem("check", "dev.toml", cwd=tmp_path)
     assert checked.returncode == 0, checked.stderr
     assert "ok" in checked.stdout
@@ -48,7 +48,7 @@ def test_check_reports_bad_key(tmp_path):
     (tmp_path / "bad.toml").write_text(text)
     assert_bad_input(
         weylfem("check", "bad.toml", cwd=tmp_path),
-        "error: bad.toml: contacts.drain.voltage_V: expected a number",
+        "error: bad.toml: contacts.injector_top.voltage_V: expected a number",
     )
 
 
@@ -60,7 +60,7 @@ def weylfem_default(tmp_path) -> str:
 def test_run_with_bad_input_writes_nothing_and_keeps_old_results(tmp_path):
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "results.json").write_text("{}")
-    text = weylfem_default(tmp_path).replace('material = "Co3Sn2S2"', 'material = "nope"')
+    text = weylfem_default(tmp_path).replace('material = "TaAs"', 'material = "nope"')
     (tmp_path / "bad.toml").write_text(text)
     result = weylfem("run", "bad.toml", "--out", "out", cwd=tmp_path)
     assert_bad_input(result, "bad.toml: regions.channel.material: expected a known material")
@@ -84,25 +84,45 @@ def test_materials_list_and_show(tmp_path):
 
 
 def test_default_run_serial_equals_mpi(tmp_path):
+    # the default device: the nonlocal strip, 1 mA injected, floating detector pairs
     serial = weylfem("run", "--out", "serial", cwd=tmp_path)
     assert serial.returncode == 0, serial.stderr
-    assert "two-terminal resistance" in serial.stdout
+    assert "four-probe (nonlocal) resistances" in serial.stdout
+    assert "R_NL_12um" in serial.stdout
     parallel = weylfem("run", "--out", "mpi", cwd=tmp_path, launcher=("mpirun", "-n", "2"))
     assert parallel.returncode == 0, parallel.stderr
-    assert parallel.stdout.count("two-terminal resistance") == 1  # rank 0 prints alone
+    assert parallel.stdout.count("four-probe (nonlocal) resistances") == 1  # rank 0 prints alone
     one = json.loads((tmp_path / "serial" / "results.json").read_text())
     two = json.loads((tmp_path / "mpi" / "results.json").read_text())
     assert one["mesh"]["ranks"] == 1 and two["mesh"]["ranks"] == 2
     assert one["mesh"]["cells"] == two["mesh"]["cells"]
+    injected = one["contacts"]["injector_bottom"]["current_A"]
+    assert injected == 1.0e-3
     for name, contact in one["contacts"].items():
-        assert two["contacts"][name]["voltage_V"] == contact["voltage_V"]
-        assert two["contacts"][name]["current_A"] == pytest.approx(contact["current_A"], rel=1e-8)
+        other = two["contacts"][name]
+        assert other["drive"] == contact["drive"]
+        if contact["drive"] == "voltage":
+            assert other["voltage_V"] == contact["voltage_V"]
+        else:  # solved for: floating probes and the current-driven injector
+            assert other["voltage_V"] == pytest.approx(contact["voltage_V"], rel=1e-8)
+        # floating probes carry no current: compare on the scale of the injected current
+        assert other["current_A"] == pytest.approx(
+            contact["current_A"], rel=1e-8, abs=1e-12 * injected
+        )
+    resistances = one["nonlocal_resistances_ohm"]
+    assert list(resistances) == ["R_NL_1um", "R_NL_2um", "R_NL_4um", "R_NL_8um", "R_NL_12um"]
+    for name, value in resistances.items():
+        assert two["nonlocal_resistances_ohm"][name] == pytest.approx(value, rel=1e-8)
+    # ohmic spreading (positive) near the injector, the valley signal (negative) far away
+    assert resistances["R_NL_1um"] > 0 and resistances["R_NL_12um"] < 0
     assert {p.name for p in (tmp_path / "mpi").iterdir()} == {
         "results.json",
         "device.json",
         "fields.xdmf",
         "fields.h5",
         "phi_c.png",
+        "phi_v.png",
+        "four_probe.png",
     }
 
 
@@ -112,7 +132,8 @@ def test_mesh_command_writes_tagged_mesh_and_preview(tmp_path):
     assert "min quality" in result.stdout
     report = json.loads((tmp_path / "m" / "mesh.json").read_text())
     assert report["regions"] == {"channel": 1}
-    assert report["measures_SI"]["source"] == pytest.approx(1e-12, rel=1e-10)
+    # injector patch: contact_length 0.25 um times the thickness 0.5 um
+    assert report["measures_SI"]["injector_bottom"] == pytest.approx(0.125e-12, rel=1e-10)
     xdmf = (tmp_path / "m" / "mesh.xdmf").read_text()
     assert 'Name="regions"' in xdmf and 'Name="boundaries"' in xdmf
     assert (tmp_path / "m" / "mesh.png").read_bytes()[:4] == b"\x89PNG"

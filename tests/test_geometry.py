@@ -3,11 +3,11 @@
 import gmsh
 import numpy as np
 import pytest
-import tomllib
+from conftest import bar_table
 from mpi4py import MPI
 
 from weylfem import compat
-from weylfem.config import default_device_text, device_from_mapping
+from weylfem.config import device_from_mapping
 from weylfem.errors import ConfigError
 from weylfem.geometry import (
     GEOMETRIES,
@@ -30,7 +30,7 @@ MIN_QUALITY = 0.3
 
 
 def device_table(**geometry) -> dict:
-    table = tomllib.loads(default_device_text())
+    table = bar_table()
     table["geometry"].update(geometry)
     return table
 

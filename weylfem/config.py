@@ -47,7 +47,7 @@ _SECTIONS: dict[str, Any] = {
     "physics": Physics,
     "solver": SolverOptions,
     "output": OutputOptions,
-    "transient": Transient,
+    "transient": Transient | None,
 }
 _REQUIRED = ("geometry", "regions", "contacts")
 

@@ -217,14 +217,15 @@ def render_png(path: Path, field: fem.Function, title: str) -> None:
     plotter.add_mesh(
         grid,
         scalars=field.name,
-        show_edges=True,
+        show_edges=grid.n_cells <= 5000,  # edges of a fine mesh would blacken the picture
         cmap="viridis",
         scalar_bar_args={"title": title, "fmt": "%.3g", "vertical": True},
     )
     plotter.show_axes()
-    if np.ptp(points[:, 2]) > 0:
+    extent = np.ptp(grid.points, axis=0)
+    if extent[2] > 0.2 * max(extent[0], extent[1]):
         plotter.view_isometric()
-    else:
+    else:  # flat devices (2D, films, long strips): seen from above
         plotter.view_xy()
     plotter.camera.zoom(1.4)
     plotter.screenshot(str(path))
