@@ -20,6 +20,7 @@ from petsc4py import PETSc
 
 from weylfem import compat
 from weylfem.config import device_from_mapping
+from weylfem.experiments import two_terminal_bar_table
 from weylfem.geometry import build_device_mesh
 from weylfem.transport import TransportProblem
 
@@ -30,23 +31,9 @@ KINDS = ("direct", "iterative")
 
 def device_for(mesh_size: float, kind: str):
     """The 3D two-terminal Co3Sn2S2 bar, 10 x 2 x 0.5 um, 1 mV across it."""
-    table = {
-        "name": "two-terminal bar",
-        "geometry": {
-            "kind": "bar",
-            "dimension": 3,
-            "length_unit": "um",
-            "length": 10.0,
-            "width": 2.0,
-            "thickness": 0.5,
-            "mesh_size": mesh_size,
-        },
-        "regions": {"channel": {"material": "Co3Sn2S2"}},
-        "contacts": {"source": {"voltage_V": 1.0e-3}, "drain": {"voltage_V": 0.0}},
-        "physics": {"transport": "ohmic"},
-        "solver": {"kind": kind, "rtol": 1e-8},
-        "output": {"fields_xdmf": False, "png": False},
-    }
+    table = two_terminal_bar_table(mesh_size=mesh_size)
+    table["solver"] = {"kind": kind, "rtol": 1e-8}
+    table["output"] = {"fields_xdmf": False, "png": False}
     return device_from_mapping(table, "bench")
 
 

@@ -48,10 +48,9 @@ from pathlib import Path
 import numpy as np
 from mpi4py import MPI
 
-from weylfem import default_device, device_from_mapping, run_device
+from weylfem import default_device, run_device
+from weylfem.experiments import four_probe_resistances, nonlocal_strip_table
 from weylfem.materials import MATERIALS
-from weylfem.meshing import mesh_device
-from weylfem.transport import TransportProblem
 
 comm = MPI.COMM_WORLD
 out = Path("demo-output/nonlocal_chiral_anomaly")
@@ -89,47 +88,10 @@ FIT_FROM = 4.0  # µm: beyond the injector's near field (faster modes ~ exp(-pi 
 
 
 def strip_table(distances, field_T=(0.0, 0.0, 0.0), length=40.0):
-    contacts = {"injector_bottom": {"current_A": 1.0e-3}, "injector_top": {"voltage_V": 0.0}}
-    four_probe = {}
-    for i, distance in enumerate(distances, start=1):
-        for side in ("bottom", "top"):
-            contacts[f"detector_{i}_{side}"] = {
-                "floating": True,
-                "valley_conductance_S_per_m2": 0.0,
-            }
-        four_probe[f"R_NL_{distance:g}um"] = {
-            "current": ["injector_bottom", "injector_top"],
-            "voltage": [f"detector_{i}_bottom", f"detector_{i}_top"],
-        }
-    return {
-        "name": "nonlocal strip",
-        "geometry": {
-            "kind": "nonlocal_strip",
-            "dimension": 2,
-            "length": length,
-            "width": WIDTH,
-            "injector_position": 3.0,
-            "detector_distances": list(distances),
-            "contact_length": 0.2,
-            "mesh_size": MESH_SIZE,
-        },
-        "regions": {"channel": {"material": "TaAs"}},
-        "contacts": contacts,
-        "four_probe": four_probe,
-        "fields": {"magnetic_field_T": list(field_T)},
-        "physics": {"transport": "charge_valley"},
-    }
-
-
-def nonlocal_resistances(table, device_mesh=None):
-    """R_NL t (ohm m: a 2D sheet is 1 m thick) of every four_probe entry, and the mesh."""
-    device = device_from_mapping(table, "demo")
-    if device_mesh is None:
-        device_mesh = mesh_device(device, comm)
-    solution = TransportProblem(device, device_mesh).solve()
-    resistance = solution.resistance_matrix_ohm
-    values = [solution.response.four_probe(p, resistance) for p in device.four_probe.values()]
-    return np.array(values), device_mesh
+    """The experiment as plain data (`weylfem.experiments`): edit it like a TOML file."""
+    return nonlocal_strip_table(
+        distances, field_T, width=WIDTH, length=length, mesh_size=MESH_SIZE
+    )
 
 
 def decay_length(distances_um, values):
@@ -151,7 +113,7 @@ def expected_length(field_T):
 
 # +
 x_valley = np.array(VALLEY_DISTANCES)
-ohmic_far, strip_mesh = nonlocal_resistances(strip_table(VALLEY_DISTANCES))
+ohmic_far, strip_mesh = four_probe_resistances(strip_table(VALLEY_DISTANCES))
 valley_cache = {}
 
 
@@ -159,7 +121,7 @@ def valley_part(field_T):
     """R_NL(B) - R_NL(0) at VALLEY_DISTANCES (one solve per field, remembered)."""
     key = tuple(float(b) for b in field_T)
     if key not in valley_cache:
-        values, _ = nonlocal_resistances(strip_table(VALLEY_DISTANCES, key), strip_mesh)
+        values, _ = four_probe_resistances(strip_table(VALLEY_DISTANCES, key), strip_mesh)
         valley_cache[key] = values - ohmic_far
     return valley_cache[key]
 
@@ -195,7 +157,7 @@ assert abs(fitted[0.25] / lambda_v - 1) < 0.03  # small B: the material's lambda
 
 # +
 x_ohmic = np.array((1.0, 1.5, 2.0) if SMALL else (0.5, 1.0, 1.5, 2.0, 2.5, 3.0))
-ohmic = np.array([nonlocal_resistances(strip_table([x], length=12.0))[0][0] for x in x_ohmic])
+ohmic = np.array([four_probe_resistances(strip_table([x], length=12.0))[0][0] for x in x_ohmic])
 near = x_ohmic >= 1.0  # a width from the injector: the next odd mode, exp(-3 pi x / W), is gone
 rate = 1.0 / decay_length(x_ohmic[near], ohmic[near])  # 1/m
 rate_per_width = rate * WIDTH * um

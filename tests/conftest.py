@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from mpi4py import MPI
 
+from weylfem.experiments import two_terminal_bar_table
+
 os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkOSOpenGLRenderWindow")
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,23 +55,13 @@ def mpi_env() -> dict[str, str]:
 
 def bar_table() -> dict:
     """The two-terminal Co3Sn2S2 bar (the default device before the nonlocal strip), as the
-    nested plain data a TOML file reads to: a fresh copy on every call."""
-    return {
-        "name": "two-terminal bar",
-        "description": "Co3Sn2S2 bar between two ohmic contacts: the resistance is L/(sigma A).",
-        "geometry": {
-            "kind": "bar",
-            "dimension": 3,
-            "length_unit": "um",
-            "length": 10.0,
-            "width": 2.0,
-            "thickness": 0.5,
-            "mesh_size": 0.25,
-        },
-        "regions": {"channel": {"material": "Co3Sn2S2"}},
-        "contacts": {"source": {"voltage_V": 1.0e-3}, "drain": {"voltage_V": 0.0}},
-        "fields": {"magnetic_field_T": [0.0, 0.0, 0.0]},
-        "physics": {"transport": "ohmic", "element_degree": 1},
-        "solver": {"kind": "auto", "direct_max_dofs": 200000, "rtol": 1.0e-10, "petsc_options": {}},
-        "output": {"fields_xdmf": True, "png": True},
-    }
+    nested plain data a TOML file reads to, every section given: a fresh copy per call."""
+    table = two_terminal_bar_table()
+    table.update(
+        description="Co3Sn2S2 bar between two ohmic contacts: the resistance is L/(sigma A).",
+        fields={"magnetic_field_T": [0.0, 0.0, 0.0]},
+        physics={"transport": "ohmic", "element_degree": 1},
+        solver={"kind": "auto", "direct_max_dofs": 200000, "rtol": 1.0e-10, "petsc_options": {}},
+        output={"fields_xdmf": True, "png": True},
+    )
+    return table

@@ -16,12 +16,9 @@ as B^2 at small B and vanishes for B perpendicular to the injected current.
 
 import numpy as np
 import pytest
-from mpi4py import MPI
 
-from weylfem.config import device_from_mapping
+from weylfem.experiments import four_probe_resistances, nonlocal_strip_table
 from weylfem.materials import MATERIALS
-from weylfem.meshing import mesh_device
-from weylfem.transport import TransportProblem
 
 pytestmark = pytest.mark.mpi
 
@@ -41,56 +38,10 @@ NONLOCAL_FROM = 6.0
 short-range response (both ~ exp(-pi x / W)) are below 1e-8 of the injector's."""
 
 
-def strip_table(
-    distances,
-    field_T=(0.0, 0.0, 0.0),
-    *,
-    width: float = 1.0,
-    length: float = VALLEY_LENGTH,
-    mesh_size: float = 0.1,
-) -> dict:
-    """A 2D TaAs strip, 1 mA injected across it at x = 3 um (bottom in, top grounded),
-    floating detector pairs that do not relax valley (ideal voltmeters), one R_NL each."""
-    contacts = {"injector_bottom": {"current_A": 1.0e-3}, "injector_top": {"voltage_V": 0.0}}
-    four_probe = {}
-    for i, distance in enumerate(distances, start=1):
-        for side in ("bottom", "top"):
-            contacts[f"detector_{i}_{side}"] = {
-                "floating": True,
-                "valley_conductance_S_per_m2": 0.0,
-            }
-        four_probe[f"R_NL_{distance:g}"] = {
-            "current": ["injector_bottom", "injector_top"],
-            "voltage": [f"detector_{i}_bottom", f"detector_{i}_top"],
-        }
-    return {
-        "geometry": {
-            "kind": "nonlocal_strip",
-            "dimension": 2,
-            "length": length,
-            "width": width,
-            "injector_position": 3.0,
-            "detector_distances": list(distances),
-            "contact_length": 0.2 * width,
-            "mesh_size": mesh_size,
-        },
-        "regions": {"channel": {"material": "TaAs"}},
-        "contacts": contacts,
-        "four_probe": four_probe,
-        "fields": {"magnetic_field_T": list(field_T)},
-        "physics": {"transport": "charge_valley"},
-    }
-
-
-def nonlocal_resistances(table: dict, device_mesh=None):
-    """R_NL t (ohm m: a 2D sheet is 1 m thick) of every four_probe entry, and the mesh."""
-    device = device_from_mapping(table, "nonlocal")
-    if device_mesh is None:
-        device_mesh = mesh_device(device, MPI.COMM_WORLD)
-    solution = TransportProblem(device, device_mesh).solve()
-    resistance = solution.resistance_matrix_ohm
-    values = [solution.response.four_probe(p, resistance) for p in device.four_probe.values()]
-    return np.array(values), device_mesh
+def strip_table(distances, field_T=(0.0, 0.0, 0.0), **geometry) -> dict:
+    """A 2D TaAs strip (40 um long unless given), 1 mA injected across it at x = 3 um,
+    ideal floating detector pairs, one R_NL each (`weylfem.experiments`)."""
+    return nonlocal_strip_table(distances, field_T, **{"length": VALLEY_LENGTH, **geometry})
 
 
 def decay_length(distances_um, values) -> float:
@@ -107,14 +58,14 @@ def expected_length(field_T: float) -> float:
 @pytest.fixture(scope="module")
 def valley_part():
     """B (3-vector, T) -> R_NL(B) - R_NL(0) at VALLEY_DISTANCES, on one mesh."""
-    ohmic, device_mesh = nonlocal_resistances(strip_table(VALLEY_DISTANCES))
+    ohmic, device_mesh = four_probe_resistances(strip_table(VALLEY_DISTANCES))
     solved = {}
 
     def part(field_T):
         field_T = tuple(field_T)
         if field_T not in solved:
             table = strip_table(VALLEY_DISTANCES, field_T)
-            solved[field_T] = nonlocal_resistances(table, device_mesh)[0] - ohmic
+            solved[field_T] = four_probe_resistances(table, device_mesh)[0] - ohmic
         return solved[field_T]
 
     part.ohmic = ohmic
@@ -179,7 +130,7 @@ def test_ohmic_part_decays_over_width_over_pi(width):
     # see that field altered (by about 17% per pair half a width apart)
     distances = [f * width for f in (1.0, 1.5, 2.0)]
     values = [
-        nonlocal_resistances(
+        four_probe_resistances(
             strip_table([d], width=width, length=8.0 * width, mesh_size=0.1 * width)
         )[0][0]
         for d in distances
@@ -193,11 +144,11 @@ def test_three_dimensional_strip_has_the_same_valley_length():
     # the default device's configuration: a 3D strip, every contact through the thickness
     table = strip_table(VALLEY_DISTANCES, mesh_size=0.25, length=30.0)
     table["geometry"].update(dimension=3, thickness=0.5)
-    ohmic, device_mesh = nonlocal_resistances(table)
+    ohmic, device_mesh = four_probe_resistances(table)
     parts = {}
     for field in (0.05, 0.1):
         table["fields"]["magnetic_field_T"] = [0.0, field, 0.0]
-        parts[field] = nonlocal_resistances(table, device_mesh)[0] - ohmic
+        parts[field] = four_probe_resistances(table, device_mesh)[0] - ohmic
     fitted = decay_length(VALLEY_DISTANCES, parts[0.1])
     ratio = parts[0.1] / parts[0.05]
     print(f"3D: fitted {fitted / UM:.4f} um; R_v(2B) / R_v(B) = {ratio}")
