@@ -100,11 +100,11 @@ class TransportProblem:
         self.contact_order = list(device.contacts)
         self._locate_contacts()
         trial, test = ufl.TrialFunction(self.space), ufl.TestFunction(self.space)
-        self.unit_state = fem.Function(self.space)
+        self.evaluated = fem.Function(self.space)  # the state the flux forms evaluate
         self.indicator = fem.Function(self.space)
-        self.current_form = fem.form(self.weak_form(self.unit_state, self.indicator))
+        self.current_form = fem.form(self.weak_form(self.evaluated, self.indicator))
         self.indicator_source_form = fem.form(self.source_form(self.indicator))
-        self.dissipation_form = fem.form(self.weak_form(self.unit_state, self.unit_state))
+        self.dissipation_form = fem.form(self.weak_form(self.evaluated, self.evaluated))
 
         index_map = self.space.dofmap.index_map
         self.dofs = index_map.size_global * self.space.dofmap.index_map_bs
@@ -223,12 +223,7 @@ class TransportProblem:
         """Net current (A) into the device through every contact for `state`, computed
         directly as the variationally consistent flux a(state, chi_j) - L(chi_j) (without
         the L term for a response to contact voltages alone)."""
-        self.unit_state.x.array[:] = state.x.array
-        return self._currents(with_sources)
-
-    def _currents(self, with_sources: bool) -> np.ndarray:
-        """Current into the device through every contact for unit_state: a(u, chi_j), minus
-        L(chi_j) when the sources are on."""
+        self.evaluated.x.array[:] = state.x.array
         currents = np.zeros(len(self.contact_order))
         for j, dofs in enumerate(self.charge_dofs):
             self.indicator.x.array[:] = 0.0
@@ -250,7 +245,7 @@ class TransportProblem:
         return self._solution(state, response, voltages, currents, reference)
 
     def _solution(self, state, response, voltages, currents, reference) -> TransportSolution:
-        self.unit_state.x.array[:] = state.x.array
+        self.evaluated.x.array[:] = state.x.array
         power = self.comm.allreduce(fem.assemble_scalar(self.dissipation_form), op=MPI.SUM)
         u = self.potentials(state)
         charge = total(term.charge_current(u) for term in self.terms)
