@@ -119,21 +119,9 @@ def nodal(function: fem.Function, name: str) -> fem.Function:
     return result
 
 
-def write_xdmf(path: Path, device_mesh: DeviceMesh, fields: list[fem.Function]) -> None:
-    """Mesh, region and boundary tags, and the fields (P1 or DG0) in one XDMF file."""
-    mesh = device_mesh.mesh
-    with XDMFFile(mesh.comm, str(path), "w") as xdmf:
-        xdmf.write_mesh(mesh)
-        device_mesh.cell_tags.name = "regions"
-        device_mesh.facet_tags.name = "boundaries"
-        compat.write_meshtags(xdmf, device_mesh.cell_tags, mesh)
-        compat.write_meshtags(xdmf, device_mesh.facet_tags, mesh)
-        for field in fields:
-            xdmf.write_function(field)
-
-
-class FieldSnapshots:
-    """A time series of P1 fields in one XDMF file (mesh and tags written once)."""
+class FieldFile:
+    """An XDMF file holding the mesh, its region and boundary tags (written once), and
+    fields (P1 or DG0), optionally at several times.  A context manager; collective."""
 
     def __init__(self, path: Path, device_mesh: DeviceMesh):
         mesh = device_mesh.mesh
@@ -144,14 +132,26 @@ class FieldSnapshots:
         compat.write_meshtags(self.xdmf, device_mesh.cell_tags, mesh)
         compat.write_meshtags(self.xdmf, device_mesh.facet_tags, mesh)
 
-    def write(self, fields: list[fem.Function], time_s: float) -> None:
-        """Append the fields at `time_s` (named by position: phi_c, phi_v)."""
-        for field, name in zip(fields, ("phi_c", "phi_v"), strict=False):
-            self.xdmf.write_function(nodal(field, name), time_s)
+    def write(self, fields: list[fem.Function], time_s: float = 0.0) -> None:
+        """Append the (named) fields at `time_s`."""
+        for field in fields:
+            self.xdmf.write_function(field, time_s)
 
     def close(self) -> None:
-        """Finish the file (collective)."""
+        """Finish the file."""
         self.xdmf.close()
+
+    def __enter__(self) -> FieldFile:
+        return self
+
+    def __exit__(self, *error) -> None:
+        self.close()
+
+
+def write_xdmf(path: Path, device_mesh: DeviceMesh, fields: list[fem.Function]) -> None:
+    """Mesh, region and boundary tags, and the fields (P1 or DG0) in one XDMF file."""
+    with FieldFile(path, device_mesh) as file:
+        file.write(fields)
 
 
 def write_series_csv(path: Path, series, comm: MPI.Comm) -> None:

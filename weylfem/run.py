@@ -15,7 +15,7 @@ from weylfem.device import Device
 from weylfem.geometry import build_device_mesh, measure_groups
 from weylfem.meshing import device_refinements, mesh_device
 from weylfem.output import (
-    FieldSnapshots,
+    FieldFile,
     OutputDirectory,
     cellwise_scalar,
     cellwise_vector,
@@ -65,14 +65,7 @@ def run_device(device: Device, out_dir: str | Path, comm: MPI.Comm = MPI.COMM_WO
         "weylfem_version": weylfem.__version__,
         "device": device.name,
         "model": device.physics.transport,
-        "contacts": {
-            name: {
-                "drive": _drive_name(device.contacts[name]),
-                "voltage_V": solution.voltages_V[i],
-                "current_A": solution.currents_A[i],
-            }
-            for i, name in enumerate(order)
-        },
+        "contacts": _contact_table(device, order, solution.voltages_V, solution.currents_A),
         "contact_order": order,
         "conductance_matrix_S": solution.conductance_matrix_S,
         "resistance_reference_contact": order[solution.reference],
@@ -152,13 +145,15 @@ def _run_transient(
         write_json(stage / "device.json", dataclasses.asdict(device), comm)
         snapshots = None
         if device.output.fields_xdmf:
-            snapshots = FieldSnapshots(stage / "fields.xdmf", problem.device_mesh)
+            snapshots = FieldFile(stage / "fields.xdmf", problem.device_mesh)
             outputs["fields"] = "fields.xdmf"
         last = transient.steps()
 
         def on_step(step: int, time_s: float, state) -> None:
             if snapshots and (step % transient.snapshot_every == 0 or step == last):
-                snapshots.write([state.sub(0).collapse(), state.sub(1).collapse()], time_s)
+                potentials = zip((0, 1), ("phi_c", "phi_v"), strict=True)
+                fields = [nodal(state.sub(i).collapse(), name) for i, name in potentials]
+                snapshots.write(fields, time_s)
 
         with timings.phase("solve"):
             series = stepper.run(on_step)
@@ -178,14 +173,7 @@ def _run_transient(
                 "steps": last,
                 "final_time_s": float(series.times_s[-1]),
             },
-            "contacts": {
-                name: {
-                    "drive": _drive_name(device.contacts[name]),
-                    "voltage_V": series.voltages_V[-1, i],
-                    "current_A": series.currents_A[-1, i],
-                }
-                for i, name in enumerate(order)
-            },
+            "contacts": _contact_table(device, order, series.voltages_V[-1], series.currents_A[-1]),
             "contact_order": order,
             "current_sum_A": float(series.currents_A[-1].sum()),
             "max_current_sum_A": float(np.abs(series.currents_A.sum(axis=1)).max()),
@@ -199,10 +187,14 @@ def _run_transient(
     return results
 
 
-def _drive_name(contact) -> str:
-    if contact.drive == "voltage":
-        return "voltage"
-    return "floating" if contact.floating else "current"
+def _contact_table(device: Device, order: list[str], voltages, currents) -> dict:
+    """Each contact's drive ('voltage', 'current' or 'floating'), voltage and current."""
+    table = {}
+    for name, voltage, current in zip(order, voltages, currents, strict=True):
+        contact = device.contacts[name]
+        drive = contact.drive if not contact.floating else "floating"
+        table[name] = {"drive": drive, "voltage_V": voltage, "current_A": current}
+    return table
 
 
 def summary(results: dict) -> str:

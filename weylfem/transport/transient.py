@@ -39,8 +39,6 @@ class TransientSeries:
     """shape (steps + 1, contacts)"""
     currents_A: np.ndarray
     contact_order: list[str]
-    state: fem.Function
-    """u at the final time"""
 
 
 class TransientTransport:
@@ -113,4 +111,4 @@ class TransientTransport:
             _, voltages[n], currents[n] = self.step.solve(state, self._drives(times[n]))
             if on_step is not None:
                 on_step(n, float(times[n]), state)
-        return TransientSeries(times, voltages, currents, list(order), state)
+        return TransientSeries(times, voltages, currents, list(order))
