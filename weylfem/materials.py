@@ -84,6 +84,10 @@ class Material:
     cubic_anisotropy_J_per_m3: float | None = _input(
         "K_c", "cubic anisotropy (either sign)", "J/m^3", None, default=None
     )
+    interfacial_dmi_J_per_m2: float | None = _input(
+        "D_i", "interfacial DMI (interface normal z)", "J/m^2", None, default=None
+    )
+    bulk_dmi_J_per_m2: float | None = _input("D_b", "bulk DMI", "J/m^2", None, default=None)
     gilbert_damping: float | None = _input(
         "alpha", "Gilbert damping", "", non_negative, default=None
     )

@@ -1,0 +1,178 @@
+"""Micromagnetic energy terms (model.md Sec. 3), each a small class owning its density.
+
+The magnetic energy is E[m] = sum over terms of the integral of a density over the
+magnetic cells.  A term gives its density (J/m^3) as UFL; its first variation dE[m; v]
+and, for terms stepped implicitly, its second variation come from `ufl.derivative`, so
+the natural boundary condition of every term (2A dm/dn = D (n x z) x m for interfacial
+DMI next to exchange, ...) is part of the weak form without being written out.  The
+effective field is B_eff = -(1/M_s) dE/dm.  Terms whose field is not the derivative of a
+local density (demagnetization) override `variation`.
+
+m is a 3-vector in every mesh dimension; derivatives along axes the mesh lacks are zero
+(a 1D or 2D mesh is a magnet uniform along the missing axes).
+"""
+
+from __future__ import annotations
+
+import ufl
+from dolfinx import fem
+
+from weylfem.constants import VACUUM_PERMEABILITY
+from weylfem.magnet.coefficients import MagnetCoefficients
+
+
+def gradient3(field) -> ufl.core.expr.Expr:
+    """The 3x3 (vector field) or 3-vector (scalar) gradient, zero along missing axes."""
+    gdim = ufl.domain.extract_unique_domain(field).geometric_dimension()
+    if len(field.ufl_shape) == 0:
+        return ufl.as_vector([field.dx(j) if j < gdim else 0 for j in range(3)])
+    return ufl.as_matrix([[field[i].dx(j) if j < gdim else 0 for j in range(3)] for i in range(3)])
+
+
+class EnergyTerm:
+    """One contribution to the magnetic energy; subclasses give `density`."""
+
+    name: str = ""
+    implicit: bool = False
+    """True: the tangent-plane step takes this term's field at m + theta k v (its second
+    variation enters the matrix); False: at m (explicit)."""
+
+    def density(self, m) -> ufl.core.expr.Expr:
+        """Energy density (J/m^3) at magnetization direction m."""
+        raise NotImplementedError
+
+    def variation(self, m, test, dx: ufl.Measure) -> ufl.Form:
+        """dE[m; test]: the first variation, whose negative is the weak M_s B_eff."""
+        return ufl.derivative(self.density(m) * dx, m, test)
+
+    def update(self, m: fem.Function) -> None:
+        """Bring state that depends on m up to date (a potential solve); local terms: nothing."""
+
+    def set_time(self, time_s: float) -> None:
+        """Evaluate time-dependent inputs at `time_s`; static terms: nothing."""
+
+
+class Exchange(EnergyTerm):
+    """A |grad m|^2."""
+
+    name = "exchange"
+    implicit = True
+
+    def __init__(self, coefficients: MagnetCoefficients):
+        self.stiffness = coefficients.exchange
+
+    def density(self, m):
+        g = gradient3(m)
+        return self.stiffness * ufl.inner(g, g)
+
+
+class UniaxialAnisotropy(EnergyTerm):
+    """-K_u (m.u)^2 with a unit easy axis u per region (K_u > 0: easy axis)."""
+
+    name = "uniaxial_anisotropy"
+
+    def __init__(self, coefficients: MagnetCoefficients):
+        self.constant = coefficients.uniaxial_anisotropy
+        self.axis = coefficients.anisotropy_axis
+
+    def density(self, m):
+        return -self.constant * ufl.dot(m, self.axis) ** 2
+
+
+class CubicAnisotropy(EnergyTerm):
+    """K_c (m_x^2 m_y^2 + m_y^2 m_z^2 + m_z^2 m_x^2) in the crystal (= mesh) axes."""
+
+    name = "cubic_anisotropy"
+
+    def __init__(self, coefficients: MagnetCoefficients):
+        self.constant = coefficients.cubic_anisotropy
+
+    def density(self, m):
+        x2, y2, z2 = m[0] ** 2, m[1] ** 2, m[2] ** 2
+        return self.constant * (x2 * y2 + y2 * z2 + z2 * x2)
+
+
+class Zeeman(EnergyTerm):
+    """-M_s B_ext.m with B_ext(t) = B_static + waveform(t) B_amplitude."""
+
+    name = "zeeman"
+
+    def __init__(
+        self,
+        coefficients: MagnetCoefficients,
+        static_field_T,
+        amplitude_T=None,
+        waveform=None,
+    ):
+        mesh = coefficients.saturation_magnetization.function_space.mesh
+        self.saturation = coefficients.saturation_magnetization
+        self.static = vector_input(mesh, static_field_T)
+        self.amplitude = None if amplitude_T is None else vector_input(mesh, amplitude_T)
+        self.waveform = waveform
+        self.scale = fem.Constant(mesh, 0.0)
+        if (amplitude_T is None) != (waveform is None):
+            raise ValueError("a time-dependent field needs both amplitude_T and waveform")
+
+    def field(self) -> ufl.core.expr.Expr:
+        """B_ext (T) at the time last set."""
+        if self.amplitude is None:
+            return self.static
+        return self.static + self.scale * self.amplitude
+
+    def density(self, m):
+        return -self.saturation * ufl.dot(self.field(), m)
+
+    def set_time(self, time_s: float) -> None:
+        if self.waveform is not None:
+            self.scale.value = float(self.waveform(time_s))
+
+
+class InterfacialDMI(EnergyTerm):
+    """D_i [m_z div m - (m.grad) m_z], the interface normal along z."""
+
+    name = "interfacial_dmi"
+
+    def __init__(self, coefficients: MagnetCoefficients):
+        self.constant = coefficients.interfacial_dmi
+
+    def density(self, m):
+        g = gradient3(m)
+        divergence = g[0, 0] + g[1, 1] + g[2, 2]
+        along_m = m[0] * g[2, 0] + m[1] * g[2, 1] + m[2] * g[2, 2]
+        return self.constant * (m[2] * divergence - along_m)
+
+
+class BulkDMI(EnergyTerm):
+    """D_b m.(curl m)."""
+
+    name = "bulk_dmi"
+
+    def __init__(self, coefficients: MagnetCoefficients):
+        self.constant = coefficients.bulk_dmi
+
+    def density(self, m):
+        g = gradient3(m)
+        curl = ufl.as_vector([g[2, 1] - g[1, 2], g[0, 2] - g[2, 0], g[1, 0] - g[0, 1]])
+        return self.constant * ufl.dot(m, curl)
+
+
+class ThinFilmDemagnetization(EnergyTerm):
+    """Local thin-film demagnetization (mu_0 M_s^2 / 2)(m.n)^2, n the film normal: the
+    exact demagnetizing energy of an infinite film, a cheap approximation for thin ones."""
+
+    name = "demagnetization"
+
+    def __init__(self, coefficients: MagnetCoefficients, normal=(0.0, 0.0, 1.0)):
+        mesh = coefficients.saturation_magnetization.function_space.mesh
+        self.saturation = coefficients.saturation_magnetization
+        self.normal = vector_input(mesh, normal)
+
+    def density(self, m):
+        return 0.5 * VACUUM_PERMEABILITY * self.saturation**2 * ufl.dot(m, self.normal) ** 2
+
+
+def vector_input(mesh, value) -> ufl.core.expr.Expr:
+    """A constant 3-vector, or a given UFL expression / Function unchanged."""
+    if isinstance(value, tuple | list):
+        return fem.Constant(mesh, tuple(float(v) for v in value))
+    return value

@@ -1,0 +1,136 @@
+"""Spin torques that are not derivatives of an energy (model.md Sec. 3, T_extra).
+
+Each term gives T(m) (1/s), added to the Gilbert equation
+
+    dm/dt = -gamma m x B_eff + alpha m x dm/dt + T.
+
+The driving current density J (A/m^2) or electric field E (V/m) is a constant 3-vector,
+a UFL expression or a Function (for instance from a transport solution), optionally
+scaled in time by a waveform f(t).  Torques are taken at the start of each step.
+
+Sign conventions (e > 0 is the elementary charge, J the charge current density):
+
+- Zhang-Li (KLLS Eq. 6):  T = -(u.grad)m + beta_nad m x (u.grad)m,
+  u = P g mu_B J / (2 e M_s).  A rigid wall profile m(x - v t) then moves with v = u
+  when beta_nad = alpha, so for P > 0 walls move along J.  Electrons carry the spin
+  current against J, so a metal whose current is carried by majority electrons has P < 0.
+- Electric-field intrinsic torque (KLLS Eq. 6, last term):  T = -c_E m x (E.grad)m.
+- Spin-orbit torques (DIS Sec. 2.1):  T = -gamma B_FL m x p - gamma B_DL m x (m x p),
+  with B_FL = xi_FL |J| and B_DL = xi_DL |J| (T) and p a unit spin direction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import ufl
+from dolfinx import fem
+
+from weylfem.constants import BOHR_MAGNETON, ELEMENTARY_CHARGE
+from weylfem.magnet.coefficients import MagnetCoefficients
+from weylfem.magnet.energy import gradient3, vector_input
+
+
+class TorqueTerm:
+    """A torque T(m) (1/s) driven by a field that may vary in time."""
+
+    name: str = ""
+
+    def __init__(self, mesh, drive, waveform: Callable[[float], float] | None = None):
+        self.scale = fem.Constant(mesh, 1.0)
+        self.drive = self.scale * vector_input(mesh, drive)
+        self.waveform = waveform
+
+    def torque(self, m) -> ufl.core.expr.Expr:
+        """T(m) in 1/s."""
+        raise NotImplementedError
+
+    def set_time(self, time_s: float) -> None:
+        """Scale the drive by the waveform at `time_s`."""
+        if self.waveform is not None:
+            self.scale.value = float(self.waveform(time_s))
+
+
+def _directional(m, direction) -> ufl.core.expr.Expr:
+    """(direction . grad) m as a 3-vector."""
+    return ufl.dot(gradient3(m), direction)
+
+
+class ZhangLiTorque(TorqueTerm):
+    """Adiabatic and non-adiabatic spin-transfer torque of a current density J."""
+
+    name = "zhang_li"
+
+    def __init__(
+        self,
+        coefficients: MagnetCoefficients,
+        current_density_A_per_m2,
+        polarization: float,
+        nonadiabatic_beta: float,
+        g_factor: float = 2.0,
+        waveform: Callable[[float], float] | None = None,
+    ):
+        saturation = coefficients.saturation_magnetization
+        super().__init__(saturation.function_space.mesh, current_density_A_per_m2, waveform)
+        prefactor = polarization * g_factor * BOHR_MAGNETON / (2 * ELEMENTARY_CHARGE)
+        # M_s vanishes outside the magnets, where the torque is never evaluated
+        self.velocity = (
+            prefactor * self.drive / ufl.conditional(ufl.gt(saturation, 0.0), saturation, 1.0)
+        )
+        self.beta = nonadiabatic_beta
+
+    def torque(self, m):
+        advection = _directional(m, self.velocity)
+        return -advection + self.beta * ufl.cross(m, advection)
+
+
+class FieldInducedTorque(TorqueTerm):
+    """KLLS intrinsic non-adiabatic torque -c_E m x (E.grad)m of an electric field E."""
+
+    name = "field_induced"
+
+    def __init__(
+        self,
+        coefficients: MagnetCoefficients,
+        electric_field_V_per_m,
+        coefficient_m2_per_V_s: float,
+        waveform: Callable[[float], float] | None = None,
+    ):
+        mesh = coefficients.saturation_magnetization.function_space.mesh
+        super().__init__(mesh, electric_field_V_per_m, waveform)
+        self.coefficient = coefficient_m2_per_V_s
+
+    def torque(self, m):
+        return -self.coefficient * ufl.cross(m, _directional(m, self.drive))
+
+
+class SpinOrbitTorque(TorqueTerm):
+    """Field-like and damping-like spin-orbit torques with spin direction p."""
+
+    name = "spin_orbit"
+
+    def __init__(
+        self,
+        coefficients: MagnetCoefficients,
+        current_density_A_per_m2,
+        spin_direction,
+        field_like_T_per_A_m2: float,
+        damping_like_T_per_A_m2: float,
+        waveform: Callable[[float], float] | None = None,
+    ):
+        mesh = coefficients.saturation_magnetization.function_space.mesh
+        super().__init__(mesh, current_density_A_per_m2, waveform)
+        self.gamma = coefficients.gyromagnetic_ratio
+        self.p = vector_input(mesh, spin_direction)
+        self.field_like = field_like_T_per_A_m2
+        self.damping_like = damping_like_T_per_A_m2
+
+    def torque(self, m):
+        magnitude = ufl.sqrt(ufl.dot(self.drive, self.drive))
+        p = self.p / ufl.sqrt(ufl.dot(self.p, self.p))
+        m_x_p = ufl.cross(m, p)
+        return (
+            -self.gamma
+            * magnitude
+            * (self.field_like * m_x_p + self.damping_like * ufl.cross(m, m_x_p))
+        )
