@@ -32,6 +32,22 @@ class DeviceMesh:
         """The mesh communicator."""
         return self.mesh.comm
 
+    @classmethod
+    def single_region(cls, mesh, region: str = "magnet", boundary: str = "boundary") -> DeviceMesh:
+        """Wrap a DOLFINx mesh made in code (e.g. `dolfinx.mesh.create_box`): every cell is
+        region `region` (tag 1) and every exterior facet is boundary `boundary` (tag 1)."""
+        import numpy as np
+        from dolfinx import mesh as dolfinx_mesh
+
+        tdim = mesh.topology.dim
+        cell_map = mesh.topology.index_map(tdim)
+        cells = np.arange(cell_map.size_local + cell_map.num_ghosts, dtype=np.int32)
+        cell_tags = dolfinx_mesh.meshtags(mesh, tdim, cells, np.ones_like(cells))
+        mesh.topology.create_connectivity(tdim - 1, tdim)
+        facets = dolfinx_mesh.exterior_facet_indices(mesh.topology).astype(np.int32)
+        facet_tags = dolfinx_mesh.meshtags(mesh, tdim - 1, facets, np.ones_like(facets))
+        return cls(mesh, cell_tags, facet_tags, {region: 1}, {boundary: 1}, {})
+
     def counts(self) -> dict[str, int]:
         """Global numbers of cells and vertices."""
         topology = self.mesh.topology
