@@ -53,7 +53,7 @@ class MicromagneticProblem:
         self.magnetic_nodes = np.unique(magnetic[magnetic < self.owned_nodes]).astype(np.int32)
         """owned block (node) indices of the magnetic nodes"""
         self._fill(initial)
-        self.time_s = 0.0
+        self.set_time(0.0)
 
         test = ufl.TestFunction(self.space)
         self._energy_forms = {t.name: fem.form(t.density(self.m) * self.dx) for t in terms}
@@ -171,6 +171,11 @@ class MicromagneticProblem:
         m = self.m.x.array.reshape(-1, 3)[self.magnetic_nodes]
         local = float(np.max(np.abs(np.linalg.norm(m, axis=1) - 1.0), initial=0.0))
         return self.device_mesh.comm.allreduce(local, op=MPI.MAX)
+
+    @property
+    def nodal_weights(self) -> np.ndarray:
+        """int M_s phi_i dx of each owned magnetic node (the lumped mass of B_eff)."""
+        return self._lumped
 
     @property
     def magnetic_node_count(self) -> int:

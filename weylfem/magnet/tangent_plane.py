@@ -129,6 +129,20 @@ class TangentPlaneIntegrator:
         """Forget the step history (after m was changed from outside, or a checkpoint)."""
         self._previous = None
 
+    @property
+    def history(self) -> tuple[np.ndarray, float] | None:
+        """(m^{n-1} at the owned magnetic nodes, the step from it to m^n), or None: what
+        the next BDF2 step needs besides m^n (for checkpoints)."""
+        return self._previous
+
+    def set_history(self, history: tuple[np.ndarray, float] | None) -> None:
+        """Restore a `history` (after m^n was restored), e.g. from a checkpoint."""
+        if history is None:
+            self._previous = None
+            return
+        previous, step_s = history
+        self._previous = (np.array(previous, dtype=float).reshape(-1, 3), float(step_s))
+
     def step(self, step_s: float) -> float:
         """Advance m and the time by `step_s`; returns the largest nodal change |dm|."""
         problem = self.problem
@@ -140,6 +154,10 @@ class TangentPlaneIntegrator:
             and self._previous is not None
             and math.isclose(self._previous[1], step_s, rel_tol=1e-12)
         )
+        start_s = problem.time_s
+        # the time-dependent inputs at the time the equation is taken at: t_{n+1} for the
+        # BDF2 step (collocated at m^{n+1}), t_n for the theta step (explicit terms at m^n)
+        problem.set_time(start_s + step_s if two_step else start_s)
         if two_step:
             previous = self._previous[0]
             extrapolated = 2 * current - previous
@@ -157,7 +175,7 @@ class TangentPlaneIntegrator:
         values[nodes] = moved / np.linalg.norm(moved, axis=1)[:, None]
         problem.m.x.scatter_forward()
         problem.mark_changed()
-        problem.set_time(problem.time_s + step_s)
+        problem.set_time(start_s + step_s)
         self._previous = (current, step_s)
         self.steps += 1
         local = float(np.max(np.linalg.norm(values[nodes] - current, axis=1), initial=0.0))
