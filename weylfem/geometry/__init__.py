@@ -4,6 +4,7 @@ from weylfem.geometry.bar import BarGeometry
 from weylfem.geometry.base import Geometry, Refinement
 from weylfem.geometry.file import FileGeometry
 from weylfem.geometry.hall_bar import HallBarGeometry
+from weylfem.geometry.magnet_body import MagnetBodyGeometry
 from weylfem.geometry.mesh import DeviceMesh, build_device_mesh, measure_groups
 from weylfem.geometry.nonlocal_strip import NonlocalStripGeometry
 from weylfem.geometry.ring import RingGeometry
@@ -15,6 +16,7 @@ GEOMETRIES: dict[str, type[Geometry]] = {
     "nonlocal_strip": NonlocalStripGeometry,
     "stack": StackGeometry,
     "ring": RingGeometry,
+    "magnet_body": MagnetBodyGeometry,
     "file": FileGeometry,
 }
 """Geometry builders by the `kind` key of the [geometry] table."""
@@ -26,6 +28,7 @@ __all__ = [
     "FileGeometry",
     "Geometry",
     "HallBarGeometry",
+    "MagnetBodyGeometry",
     "NonlocalStripGeometry",
     "RingGeometry",
     "StackGeometry",
