@@ -38,8 +38,15 @@ def _run(args) -> int:
     from weylfem.run import run_device, summary
 
     device = _load(args.config)
+    if args.resume and device.dynamics is None:
+        raise ConfigError(
+            args.config or "default device",
+            "dynamics",
+            "missing; expected a [dynamics] table with --resume (only magnetization dynamics"
+            " runs are resumable)",
+        )
     compat.quiet_jit_logging()
-    results = run_device(device, args.out)
+    results = run_device(device, args.out, resume=args.resume, quiet=args.quiet)
     _say(summary(results))
     _say(f"results written to {Path(args.out).resolve()}")
     return 0
@@ -73,10 +80,14 @@ def _init(args) -> int:
 def _check(args) -> int:
     device = _load(args.config)
     regions = ", ".join(f"{r} ({device.regions[r].material})" for r in device.regions)
-    _say(
-        f"{args.config}: ok: {device.name}: {device.geometry.kind} geometry, regions {regions}, "
-        f"contacts {', '.join(device.contacts)}"
-    )
+    contacts = ", ".join(device.contacts) or "none"
+    text = f"{device.geometry.kind} geometry, regions {regions}, contacts {contacts}"
+    if device.dynamics is not None:
+        text += (
+            f"; magnetization dynamics of {', '.join(device.magnetic_regions())} to"
+            f" {device.dynamics.end_time_s:g} s ({device.dynamics.steps()} steps)"
+        )
+    _say(f"{args.config}: ok: {device.name}: {text}")
     return 0
 
 
@@ -106,6 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="solve a device and write results")
     run.add_argument("config", nargs="?", help="device TOML file (default: the built-in device)")
     run.add_argument("--out", default="weylfem-out", help="output directory (default: %(default)s)")
+    run.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue a magnetization-dynamics run in OUT from its last checkpoint",
+    )
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(handler=_run)
 
     mesh = commands.add_parser("mesh", help="mesh a device; write the tagged mesh and a preview")

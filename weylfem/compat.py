@@ -127,3 +127,21 @@ def entity_vtk_mesh(mesh, dim: int, entities: np.ndarray):
 def cell_midpoints(mesh, cells: np.ndarray) -> np.ndarray:
     """Midpoints (n, 3) of the given cells."""
     return dolfinx.mesh.compute_midpoints(mesh, mesh.topology.dim, cells)
+
+
+def input_node_indices(space) -> np.ndarray:
+    """For every local node (block) of a P1 space on a P1 mesh, the index of its mesh node
+    as the mesh was read (gmsh's numbering): the same for any partition of the mesh."""
+    mesh = space.mesh
+    dofs, nodes = _cell_rows(space.dofmap.list), _cell_rows(mesh.geometry.dofmap)
+    index_map = space.dofmap.index_map
+    indices = np.empty(index_map.size_local + index_map.num_ghosts, dtype=np.int64)
+    indices[dofs.ravel()] = np.asarray(mesh.geometry.input_global_indices)[nodes.ravel()]
+    return indices
+
+
+def _cell_rows(dofmap) -> np.ndarray:
+    """A cell-to-node map as a 2D array (an AdjacencyList before DOLFINx 0.8)."""
+    if isinstance(dofmap, np.ndarray):
+        return dofmap
+    return dofmap.array.reshape(-1, len(dofmap.links(0)))

@@ -16,15 +16,19 @@ from typing import Any
 import tomllib
 
 from weylfem.device import (
+    AppliedField,
     Contact,
     Device,
+    Dynamics,
     Fields,
     FourProbe,
     Interface,
+    Magnetization,
     OutputOptions,
     Physics,
     Region,
     SolverOptions,
+    Torques,
     Transient,
     Wall,
 )
@@ -48,8 +52,22 @@ _SECTIONS: dict[str, Any] = {
     "solver": SolverOptions,
     "output": OutputOptions,
     "transient": Transient | None,
+    "magnetization": Magnetization | None,
+    "applied_field": AppliedField | None,
+    "torques": Torques,
+    "dynamics": Dynamics | None,
 }
-_REQUIRED = ("geometry", "regions", "contacts")
+_REQUIRED = ("geometry", "regions")
+_MAGNET_PARAMETERS = (
+    "saturation_magnetization_A_per_m",
+    "exchange_stiffness_J_per_m",
+    "gilbert_damping",
+)
+_DEMAGNETIZATION_GROUPS = {
+    "open_boundary": (("air", "shell"), ("infinity",)),
+    "truncated": (("air",), ("infinity",)),
+}
+"""Region and boundary groups the mesh needs for each potential-based demagnetization."""
 
 
 def default_device_text() -> str:
@@ -99,14 +117,20 @@ def device_from_mapping(table: Mapping[str, Any], source: str = "<mapping>") -> 
         for key, hint in _SECTIONS.items()
         if key in table
     }
-    if "fields" in sections:
-        sections["fields"] = _relative_to(sections["fields"], source)
+    physics = sections.get("physics", Physics())
+    if "contacts" not in table and physics.transport != "none":
+        raise ConfigError(source, "contacts", "missing; expected a table")
+    for key, names in _FILE_KEYS.items():
+        if sections.get(key) is not None:
+            sections[key] = _relative_to(sections[key], names, source)
     device = Device(
         geometry=_geometry(table["geometry"], source),
         materials=_materials(table.get("materials", {}), sections["regions"], source),
+        contacts=sections.pop("contacts", {}),
         **sections,
     )
     _check_names(device, source)
+    _check_magnetization(device, source)
     return device
 
 
@@ -122,17 +146,22 @@ def _geometry(table: Any, source: str):
     return from_table(GEOMETRIES[kind], table, source, "geometry")
 
 
-def _relative_to(fields: Fields, source: str) -> Fields:
-    """Field files named relative to the device file are read from its directory."""
+_FILE_KEYS = {
+    "fields": ("magnetic_field_file", "magnetization_file"),
+    "magnetization": ("initial_state_file",),
+}
+"""Keys of each section that name files."""
+
+
+def _relative_to(section: Any, names: tuple[str, ...], source: str) -> Any:
+    """Files named relative to the device file are read from its directory."""
     if not Path(source).is_file():
-        return fields
+        return section
     folder = Path(source).parent
     files = {
-        name: str(folder / value)
-        for name in ("magnetic_field_file", "magnetization_file")
-        if (value := getattr(fields, name)) is not None
+        name: str(folder / value) for name in names if (value := getattr(section, name)) is not None
     }
-    return dataclasses.replace(fields, **files)
+    return dataclasses.replace(section, **files)
 
 
 def _materials(table: Any, regions: Mapping[str, Region], source: str) -> dict[str, Material]:
@@ -175,8 +204,9 @@ def _check_names(device: Device, source: str) -> None:
     """Every name must be a physical group of the geometry; every region needs a material."""
     cells = device.geometry.cell_groups()
     facets = device.geometry.facet_groups()
+    transport = device.physics.transport != "none"
     for name in cells:
-        if name not in device.regions:
+        if transport and name not in device.regions:
             raise ConfigError(
                 source, f"regions.{name}", "missing; every region of the mesh needs a material"
             )
@@ -194,9 +224,9 @@ def _check_names(device: Device, source: str) -> None:
                     f"{section}.{name}",
                     f"expected the name of a mesh group ({', '.join(groups)})",
                 )
-    if not device.contacts:
+    if transport and not device.contacts:
         raise ConfigError(source, "contacts", "expected at least one contact")
-    if not any(contact.drive == "voltage" for contact in device.contacts.values()):
+    if transport and not any(c.drive == "voltage" for c in device.contacts.values()):
         raise ConfigError(
             source, "contacts", "expected at least one voltage-driven contact (a reference)"
         )
@@ -255,6 +285,108 @@ def _check_names(device: Device, source: str) -> None:
             raise ConfigError(source, f"walls.{name}", "expected a boundary that is not a contact")
 
 
+def _check_magnetization(device: Device, source: str) -> None:
+    """[dynamics] with its magnetic regions, initial state, demagnetization and drives."""
+    drives = {"applied_field": device.applied_field} | {
+        f"torques.{name}": torque for name, torque in device.torques.given().items()
+    }
+    if device.dynamics is None:
+        if device.physics.transport == "none":
+            raise ConfigError(
+                source,
+                "dynamics",
+                "missing; expected a [dynamics] table with physics.transport = 'none'"
+                " (there is nothing else to solve)",
+            )
+        for key, drive in drives.items():
+            if drive is not None:
+                raise ConfigError(
+                    source, key, "expected a [dynamics] table (it drives the magnetization)"
+                )
+        return
+    if device.physics.transport != "none":
+        raise ConfigError(
+            source,
+            "physics.transport",
+            "expected 'none' with [dynamics] (transport coupled to magnetization dynamics is"
+            " not implemented yet)",
+        )
+    magnetization = device.magnetization
+    if magnetization is None:
+        raise ConfigError(
+            source,
+            "magnetization",
+            "missing; expected a [magnetization] table with [dynamics] (at least"
+            " demagnetization = 'open_boundary', 'truncated', 'thin_film' or 'none')",
+        )
+    regions = device.magnetic_regions()
+    for name in regions:
+        if name not in device.regions:
+            raise ConfigError(
+                source,
+                "magnetization.regions",
+                f"expected regions listed under [regions] ({', '.join(device.regions)}),"
+                f" got {name!r}",
+            )
+    if not regions:
+        raise ConfigError(
+            source,
+            "magnetization.regions",
+            "expected at least one magnetic region; no region's material has"
+            " saturation_magnetization_A_per_m",
+        )
+    initial_field = magnetization.initial_state_file or device.fields.magnetization_file
+    for name in regions:
+        material = device.material_of(name)
+        missing = [key for key in _MAGNET_PARAMETERS if getattr(material, key) is None]
+        if missing:
+            raise ConfigError(
+                source,
+                f"regions.{name}.material",
+                f"expected a magnetic material ({', '.join(_MAGNET_PARAMETERS)});"
+                f" {material.name!r} has no {', '.join(missing)}",
+            )
+        if initial_field is None and device.regions[name].magnetization_direction is None:
+            raise ConfigError(
+                source,
+                f"regions.{name}.magnetization_direction",
+                "missing; expected the initial direction of m (or fields.magnetization_file"
+                " or magnetization.initial_state_file)",
+            )
+    path = magnetization.initial_state_file
+    if path is not None and not Path(path).is_file():
+        raise ConfigError(
+            source,
+            "magnetization.initial_state_file",
+            f"expected the checkpoint.npz of an earlier run: {path}",
+        )
+    _check_demagnetization_groups(device, regions, source)
+
+
+def _check_demagnetization_groups(device: Device, regions: tuple[str, ...], source: str) -> None:
+    """A potential-based demagnetization needs the space around the magnet in the mesh."""
+    kind = device.magnetization.demagnetization
+    if kind not in _DEMAGNETIZATION_GROUPS:
+        return
+    cells, facets = device.geometry.cell_groups(), device.geometry.facet_groups()
+    needed_cells, needed_facets = _DEMAGNETIZATION_GROUPS[kind]
+    if not (set(needed_cells) <= set(cells) and set(needed_facets) <= set(facets)):
+        raise ConfigError(
+            source,
+            "magnetization.demagnetization",
+            f"expected a mesh with the region groups {', '.join(needed_cells)} and the boundary"
+            f" group {', '.join(needed_facets)} for {kind!r} (geometry.kind = 'magnet_body');"
+            f" this one has regions {', '.join(cells)} and boundaries {', '.join(facets)}",
+        )
+    for name in needed_cells:
+        if name in regions:
+            raise ConfigError(
+                source,
+                "magnetization.regions",
+                f"expected the magnet only; {name!r} is the space around it",
+            )
+
+
 def unused_settings(device: Device) -> list[str]:
     """Settings the chosen model ignores, as warnings for the user."""
     warnings = []
@@ -267,4 +399,10 @@ def unused_settings(device: Device) -> list[str]:
         for section in ("walls", "interfaces"):
             if getattr(device, section):
                 warnings.append(f"{section}: valley relaxation is not used by the 'ohmic' model")
+    if device.physics.transport == "none":
+        for section in ("contacts", "walls", "interfaces", "four_probe"):
+            if getattr(device, section):
+                warnings.append(f"{section} are not used without transport (transport = 'none')")
+    if device.magnetization is not None and device.dynamics is None:
+        warnings.append("[magnetization] is used only by [dynamics]")
     return warnings

@@ -2,12 +2,15 @@
 
 A `Device` is what a TOML file (see `weylfem init`) or Python code describes:
 geometry, regions with materials, contacts, interfaces and valley-relaxing walls,
-applied fields, physics model, solver options and outputs.  It holds no DOLFINx
-objects; `weylfem.transport` turns it into them.
+applied fields, physics model, solver options and outputs, and for magnetization
+dynamics the magnetic regions, drives (applied field pulse, spin torques) and time
+stepping.  It holds no DOLFINx objects; `weylfem.transport` and `weylfem.magnet.setup`
+turn it into them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Literal
@@ -30,16 +33,19 @@ def _unit_or_none(value: Vector | None) -> str | None:
 
 @dataclass(frozen=True)
 class Region:
-    """A conducting region (a cell group of the mesh), its material and local fields.
+    """A region (a cell group of the mesh), its material and local fields.
 
     `magnetization_direction` (normalised on use) switches on the anomalous Hall term
-    theta m x grad(phi_c) of a magnetic material; None means no net magnetization.
-    `magnetic_field_T` overrides the device-wide field inside this region.
+    theta m x grad(phi_c) of a magnetic material; None means no net magnetization.  In a
+    magnetization-dynamics run it is the initial m.  `magnetic_field_T` overrides the
+    device-wide field inside this region.  `anisotropy_axis` is the uniaxial easy axis
+    (normalised on use) of a magnetic region.
     """
 
     material: str
     magnetization_direction: Vector | None = check(_unit_or_none, default=None)
     magnetic_field_T: Vector | None = None
+    anisotropy_axis: Vector = check(_unit_or_none, default=(0.0, 0.0, 1.0))
 
 
 @dataclass(frozen=True)
@@ -117,9 +123,10 @@ class Fields:
 class Physics:
     """Which transport model to solve."""
 
-    transport: Literal["ohmic", "charge_valley"] = "ohmic"
+    transport: Literal["ohmic", "charge_valley", "none"] = "ohmic"
     """ohmic: phi_c with ohmic and anomalous Hall currents; charge_valley: phi_c and
-    phi_v coupled by the chiral anomaly and the chiral magnetic effect (model.md Sec. 2)"""
+    phi_v coupled by the chiral anomaly and the chiral magnetic effect (model.md Sec. 2);
+    none: no transport (a magnet-only device, for [dynamics])"""
     element_degree: Literal[1, 2, 3] = 1
 
 
@@ -148,17 +155,46 @@ class OutputOptions:
     png: bool = True
 
 
+class DriveWaveform:
+    """Mixin of a drive multiplied by a waveform w(t), given by the dataclass fields
+    `waveform`, `frequency_Hz` and `pulse_width_s`: w = 0 before t = 0 (every drive is
+    switched on at t = 0); for t >= 0 ``step`` 1, ``sine`` sin 2 pi f t, ``pulse`` 1 for
+    t <= pulse_width_s, then 0."""
+
+    waveform: Literal["step", "sine", "pulse"]
+    frequency_Hz: float | None
+    pulse_width_s: float | None
+
+    def drive_scale(self, time: float) -> float:
+        """w(t), the factor on the drive at `time`."""
+        if time < 0:
+            return 0.0
+        if self.waveform == "sine":
+            return math.sin(2 * math.pi * self.frequency_Hz * time)
+        if self.waveform == "pulse":
+            return 1.0 if time <= self.pulse_width_s else 0.0
+        return 1.0
+
+    def validate(self):
+        """Missing waveform parameters (yields key, message)."""
+        if self.waveform == "sine" and self.frequency_Hz is None:
+            yield "frequency_Hz", "expected a value for the sine waveform"
+        if self.waveform == "pulse" and self.pulse_width_s is None:
+            yield "pulse_width_s", "expected a value for the pulse waveform"
+
+
 @dataclass(frozen=True)
-class Transient:
+class Transient(DriveWaveform):
     """Time stepping of the valley balance, e^2 N d(phi_v)/dt, under a time-dependent drive.
 
     Every driven contact's set value (voltage_V or current_A) is multiplied by the
-    waveform w(t): ``step`` (1 for t >= 0), ``sine`` (sin 2 pi f t), ``pulse`` (1 for
-    0 <= t <= pulse_width_s, then 0).  The device starts from phi_v = 0 with the charge
-    balance satisfied for the drive switched on at t = 0 (a consistent start).  The
-    theta-scheme weights the valley balance (theta = 1: backward Euler, first order and
-    L-stable, the safe choice for steps and pulses; theta = 1/2: Crank-Nicolson, second
-    order, for smooth drives); the quasi-neutral charge balance is imposed at every step.
+    waveform w(t) (`DriveWaveform`): ``step`` (1 for t >= 0), ``sine`` (sin 2 pi f t),
+    ``pulse`` (1 for 0 <= t <= pulse_width_s, then 0).  The device starts from phi_v = 0
+    with the charge balance satisfied for the drive switched on at t = 0 (a consistent
+    start).  The theta-scheme weights the valley balance (theta = 1: backward Euler, first
+    order and L-stable, the safe choice for steps and pulses; theta = 1/2: Crank-Nicolson,
+    second order, for smooth drives); the quasi-neutral charge balance is imposed at every
+    step.
     """
 
     end_time_s: float = check(positive)
@@ -170,14 +206,6 @@ class Transient:
     snapshot_every: int = check(positive, default=10)
     """write the fields every this many steps (and at the end)"""
 
-    def drive_scale(self, time: float) -> float:
-        """w(t), the factor on every contact drive at `time`."""
-        if self.waveform == "sine":
-            return math.sin(2 * math.pi * self.frequency_Hz * time)
-        if self.waveform == "pulse":
-            return 1.0 if time <= self.pulse_width_s else 0.0
-        return 1.0
-
     def steps(self) -> int:
         """Number of time steps of time_step_s to reach end_time_s (or just pass it)."""
         return max(1, math.ceil(self.end_time_s / self.time_step_s - 1e-9))
@@ -186,11 +214,170 @@ class Transient:
         """Cross-field checks (yields key, message)."""
         if not 0.5 <= self.theta <= 1.0:
             yield "theta", "expected a number in [0.5, 1]"
-        if self.waveform == "sine" and self.frequency_Hz is None:
-            yield "frequency_Hz", "expected a value for the sine waveform"
-        if self.waveform == "pulse" and self.pulse_width_s is None:
-            yield "pulse_width_s", "expected a value for the pulse waveform"
+        yield from super().validate()
         if self.time_step_s > self.end_time_s:
+            yield "time_step_s", f"expected at most end_time_s ({self.end_time_s})"
+
+
+def _polarization(value: float) -> str | None:
+    return None if -1.0 <= value <= 1.0 else "expected a number in [-1, 1]"
+
+
+@dataclass(frozen=True)
+class Magnetization:
+    """Which regions are magnetic and how the magnetization is modelled (with [dynamics]).
+
+    `regions` lists the magnetic regions (default: every listed region whose material
+    has a saturation magnetization).  `demagnetization`: ``open_boundary`` (scalar
+    potential on the magnet, the "air" around it and a transformation "shell" that
+    stands for all space beyond; u = 0 on the facet group "infinity"), ``truncated``
+    (the same without a shell: u = 0 on "infinity", the outer boundary of the "air"),
+    ``thin_film`` (the local energy (mu_0 M_s^2/2)(m.n)^2 of an infinite film of
+    normal `thin_film_normal`) or ``none``.  `initial_state_file` is a checkpoint.npz of
+    an earlier run on the same mesh and number of MPI ranks: its m replaces the initial
+    directions.
+    """
+
+    demagnetization: Literal["open_boundary", "truncated", "thin_film", "none"]
+    regions: tuple[str, ...] | None = None
+    thin_film_normal: Vector | None = check(_unit_or_none, default=None)
+    """film normal of the thin-film demagnetization (default: z)"""
+    initial_state_file: str | None = None
+
+    @property
+    def film_normal(self) -> Vector:
+        """The thin-film normal, defaulted."""
+        return self.thin_film_normal or (0.0, 0.0, 1.0)
+
+    def validate(self):
+        """Cross-field checks (yields key, message)."""
+        if self.thin_film_normal is not None and self.demagnetization != "thin_film":
+            yield "thin_film_normal", "expected no value unless demagnetization = 'thin_film'"
+        if self.regions is not None:
+            if not self.regions:
+                yield "regions", "expected at least one region"
+            elif len(set(self.regions)) != len(self.regions):
+                yield "regions", f"expected distinct region names, got {list(self.regions)}"
+
+
+@dataclass(frozen=True)
+class AppliedField(DriveWaveform):
+    """A time-dependent applied field w(t) `amplitude_T` on top of the static field
+    (fields.magnetic_field_T or the regions' own), switched on at t = 0 of [dynamics]."""
+
+    amplitude_T: Vector
+    waveform: Literal["step", "sine", "pulse"] = "step"
+    frequency_Hz: float | None = check(positive, default=None)
+    pulse_width_s: float | None = check(positive, default=None)
+
+
+@dataclass(frozen=True)
+class ZhangLi(DriveWaveform):
+    """Zhang-Li spin-transfer torque of a uniform current density J w(t): adiabatic
+    -(u.grad)m and non-adiabatic beta m x (u.grad)m, u = P g mu_B J / (2 e M_s)."""
+
+    current_density_A_per_m2: Vector
+    polarization: float = check(_polarization)
+    """P (> 0: walls move along J)"""
+    nonadiabatic_beta: float = 0.0
+    waveform: Literal["step", "sine", "pulse"] = "step"
+    frequency_Hz: float | None = check(positive, default=None)
+    pulse_width_s: float | None = check(positive, default=None)
+
+
+@dataclass(frozen=True)
+class SpinOrbit(DriveWaveform):
+    """Spin-orbit torques of a current density J w(t) with spin direction p:
+    -gamma B_FL m x p - gamma B_DL m x (m x p), B_FL,DL = xi_FL,DL |J|."""
+
+    current_density_A_per_m2: Vector
+    spin_direction: Vector = check(_unit_or_none)
+    field_like_T_per_A_m2: float = 0.0
+    """xi_FL (T per A/m^2)"""
+    damping_like_T_per_A_m2: float = 0.0
+    """xi_DL (T per A/m^2)"""
+    waveform: Literal["step", "sine", "pulse"] = "step"
+    frequency_Hz: float | None = check(positive, default=None)
+    pulse_width_s: float | None = check(positive, default=None)
+
+
+@dataclass(frozen=True)
+class FieldInduced(DriveWaveform):
+    """Intrinsic torque -c_E m x (E.grad)m of a uniform electric field E w(t)."""
+
+    electric_field_V_per_m: Vector
+    coefficient_m2_per_V_s: float
+    """c_E (m^2/(V s))"""
+    waveform: Literal["step", "sine", "pulse"] = "step"
+    frequency_Hz: float | None = check(positive, default=None)
+    pulse_width_s: float | None = check(positive, default=None)
+
+
+@dataclass(frozen=True)
+class Torques:
+    """Spin torques on the magnetic regions, each switched on at t = 0 of [dynamics]."""
+
+    zhang_li: ZhangLi | None = None
+    spin_orbit: SpinOrbit | None = None
+    field_induced: FieldInduced | None = None
+
+    def given(self) -> dict[str, ZhangLi | SpinOrbit | FieldInduced]:
+        """The torques present, by key."""
+        return {
+            f.name: value
+            for f in dataclasses.fields(self)
+            if (value := getattr(self, f.name)) is not None
+        }
+
+
+@dataclass(frozen=True)
+class Dynamics:
+    """Magnetization dynamics (the Landau-Lifshitz-Gilbert equation) of the magnetic regions.
+
+    Optionally relaxed first to max |m x B_eff| below `relax_torque_tolerance_T`, with
+    the drives off: by damped gradient flow (``gradient_flow``, the energy never rises) or
+    steepest descent with Barzilai-Borwein steps (``barzilai_borwein``, faster, no linear
+    solve, energy not monotone).  Then stepped with equal steps from
+    t = 0 to end_time_s (0 with relax_first: relaxation only).  ``bdf2`` is the
+    second-order tangent-plane BDF2 scheme, ``tangent_plane`` the theta scheme
+    (`theta` in (1/2, 1], default 1).  Every `series_every` steps a row of series.csv,
+    every `snapshot_every` steps m and B_eff in magnetization.xdmf, every
+    `checkpoint_every` steps checkpoint.npz (and all three at the last step).
+    """
+
+    end_time_s: float = check(non_negative)
+    time_step_s: float = check(positive)
+    scheme: Literal["bdf2", "tangent_plane"] = "bdf2"
+    theta: float | None = None
+    relax_first: bool = False
+    relax_method: Literal["gradient_flow", "barzilai_borwein"] = "gradient_flow"
+    relax_torque_tolerance_T: float = check(positive, default=1e-5)
+    relax_damping: float = check(positive, default=1.0)
+    """alpha of the gradient flow"""
+    relax_max_steps: int = check(positive, default=5000)
+    series_every: int = check(positive, default=1)
+    snapshot_every: int = check(positive, default=100)
+    checkpoint_every: int = check(positive, default=100)
+
+    @property
+    def theta_value(self) -> float:
+        """theta of the tangent-plane scheme, defaulted (BDF2: unused)."""
+        return 1.0 if self.theta is None else self.theta
+
+    def steps(self) -> int:
+        """Number of steps of time_step_s to reach end_time_s (or just pass it)."""
+        return math.ceil(self.end_time_s / self.time_step_s - 1e-9)
+
+    def validate(self):
+        """Cross-field checks (yields key, message)."""
+        if self.theta is not None:
+            if self.scheme != "tangent_plane":
+                yield "theta", "expected no value unless scheme = 'tangent_plane'"
+            elif not 0.5 < self.theta <= 1.0:
+                yield "theta", "expected a number in (0.5, 1]"
+        if self.end_time_s == 0 and not self.relax_first:
+            yield "end_time_s", "expected a positive number (0 only with relax_first = true)"
+        if 0 < self.end_time_s < self.time_step_s:
             yield "time_step_s", f"expected at most end_time_s ({self.end_time_s})"
 
 
@@ -215,7 +402,25 @@ class Device:
     output: OutputOptions = field(default_factory=OutputOptions)
     transient: Transient | None = None
     """time-dependent run (None: steady state)"""
+    magnetization: Magnetization | None = None
+    """magnetic regions and demagnetization (with dynamics)"""
+    applied_field: AppliedField | None = None
+    """time-dependent applied field of the dynamics"""
+    torques: Torques = field(default_factory=Torques)
+    dynamics: Dynamics | None = None
+    """magnetization dynamics run (with physics.transport = 'none')"""
 
     def material_of(self, region: str) -> Material:
         """The material of a region."""
         return self.materials[self.regions[region].material]
+
+    def magnetic_regions(self) -> tuple[str, ...]:
+        """The regions of the magnetization dynamics: magnetization.regions, by default
+        every region whose material has a saturation magnetization."""
+        if self.magnetization is not None and self.magnetization.regions is not None:
+            return self.magnetization.regions
+        return tuple(
+            name
+            for name in self.regions
+            if self.material_of(name).saturation_magnetization_A_per_m is not None
+        )

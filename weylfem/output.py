@@ -2,8 +2,11 @@
 
 `OutputDirectory` stages everything in a hidden sibling folder and renames it into
 place only when every file is written, so a failed run leaves no half-written
-directory and never destroys the results of an earlier run.  XDMF files are written
-collectively by all ranks; JSON and PNG files by rank 0 only.
+directory and never destroys the results of an earlier run.  A long, resumable run
+(magnetization dynamics) writes into the visible sibling `TARGET.running` instead
+(`RunDirectory`), which stays on disk when the run fails or is killed after its first
+checkpoint, so that it can be resumed, and is published the same way when it finishes.
+XDMF files are written collectively by all ranks; JSON, CSV and PNG files by rank 0 only.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from dolfinx import fem
@@ -19,6 +24,7 @@ from dolfinx.io import XDMFFile
 from mpi4py import MPI
 
 from weylfem import compat
+from weylfem.errors import ConfigError
 from weylfem.geometry import DeviceMesh
 
 
@@ -47,11 +53,100 @@ class OutputDirectory:
         if error_type is not None:
             shutil.rmtree(self.stage, ignore_errors=True)
             return
-        old = self.target.parent / f".{self.target.name}.old-{os.getpid()}"
-        if self.target.exists():
-            self.target.rename(old)
-        self.stage.rename(self.target)
-        shutil.rmtree(old, ignore_errors=True)
+        _publish(self.stage, self.target)
+
+
+def _publish(stage: Path, target: Path) -> None:
+    """Rename `stage` to `target`, replacing an earlier `target` (rank 0)."""
+    old = target.parent / f".{target.name}.old-{os.getpid()}"
+    if target.exists():
+        target.rename(old)
+    stage.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+class RunDirectory:
+    """Context manager for a resumable run: yields `TARGET.running`, where the run writes
+    its files as it goes, and publishes it as `target` on success.  On failure it is kept
+    if it holds `CHECKPOINT` (the run can be resumed) and removed otherwise.
+
+    A fresh run refuses to start over an interrupted one (it would lose it).  `resume`
+    continues the interrupted run in `TARGET.running`, or, if there is none, a finished
+    one: `target` is copied to `TARGET.running` (and replaced only when the run ends).
+    """
+
+    CHECKPOINT = "checkpoint.npz"
+
+    def __init__(self, target: str | Path, comm: MPI.Comm, resume: bool):
+        self.target = Path(target).resolve()
+        self.comm = comm
+        self.stage = self.target.parent / f"{self.target.name}.running"
+        problem = None
+        if comm.rank == 0:
+            problem = self._prepare(resume)
+        problem = comm.bcast(problem, root=0)
+        if problem is not None:
+            raise ConfigError(*problem)
+
+    def _prepare(self, resume: bool) -> tuple[str, str, str] | None:
+        """Create or find the stage (rank 0); returns a ConfigError's arguments on failure."""
+        interrupted = (self.stage / self.CHECKPOINT).is_file()
+        if resume:
+            if interrupted:
+                return None
+            if (self.target / self.CHECKPOINT).is_file():
+                shutil.rmtree(self.stage, ignore_errors=True)
+                shutil.copytree(self.target, self.stage)
+                return None
+            return (
+                str(self.target),
+                "--resume",
+                f"expected a run to resume: {self.stage / self.CHECKPOINT} or"
+                f" {self.target / self.CHECKPOINT}; found neither",
+            )
+        if interrupted:
+            return (
+                str(self.stage),
+                "--resume",
+                "expected no interrupted run here; continue it with --resume, or delete it",
+            )
+        shutil.rmtree(self.stage, ignore_errors=True)
+        self.stage.mkdir(parents=True)
+        return None
+
+    def __enter__(self) -> Path:
+        return self.stage
+
+    def __exit__(self, error_type, error, traceback) -> None:
+        if error_type is None:
+            self.comm.barrier()
+        if self.comm.rank != 0:
+            return
+        if error_type is None:
+            _publish(self.stage, self.target)
+        elif not (self.stage / self.CHECKPOINT).is_file():
+            shutil.rmtree(self.stage, ignore_errors=True)
+
+
+def replace_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Create or replace the file `path` as a whole: `write(file)` fills a temporary file
+    next to it, which is flushed to disk (fsync) and renamed over `path` (os.replace), so
+    `path` is always either the old or the complete new file.  One process only."""
+    temporary = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    try:
+        with open(temporary, "wb") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # the rename itself reaches the disk
+    finally:
+        os.close(directory)
 
 
 def write_json(path: Path, data: dict, comm: MPI.Comm) -> None:
@@ -121,11 +216,14 @@ def nodal(function: fem.Function, name: str) -> fem.Function:
 
 class FieldFile:
     """An XDMF file holding the mesh, its region and boundary tags (written once), and
-    fields (P1 or DG0), optionally at several times.  A context manager; collective."""
+    fields (P1 or DG0), optionally at several times.  A context manager; collective.
+    `append` reopens an existing file of the same mesh to add more times."""
 
-    def __init__(self, path: Path, device_mesh: DeviceMesh):
+    def __init__(self, path: Path, device_mesh: DeviceMesh, append: bool = False):
         mesh = device_mesh.mesh
-        self.xdmf = XDMFFile(mesh.comm, str(path), "w")
+        self.xdmf = XDMFFile(mesh.comm, str(path), "a" if append else "w")
+        if append:
+            return
         self.xdmf.write_mesh(mesh)
         device_mesh.cell_tags.name = "regions"
         device_mesh.facet_tags.name = "boundaries"
@@ -146,6 +244,17 @@ class FieldFile:
 
     def __exit__(self, *error) -> None:
         self.close()
+
+
+def xdmf_times(path: Path, name: str) -> list[float]:
+    """The times at which an XDMF file holds the field `name` (read on the calling rank)."""
+    from xml.etree import ElementTree
+
+    grids = ElementTree.parse(path).getroot().iter("Grid")
+    collection = next((g for g in grids if g.get("Name") == name), None)
+    if collection is None:
+        return []
+    return [float(time.get("Value")) for time in collection.iter("Time")]
 
 
 def write_xdmf(path: Path, device_mesh: DeviceMesh, fields: list[fem.Function]) -> None:
@@ -191,6 +300,32 @@ def plot_series(path: Path, series, title: str, comm: MPI.Comm) -> None:
     bottom.set_ylabel("current into device (A)")
     bottom.set_xlabel("time (s)")
     top.legend(fontsize=8)
+    top.set_title(title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    pyplot.close(figure)
+
+
+def plot_magnetization_series(path: Path, series: dict[str, np.ndarray], title: str) -> None:
+    """<m>(t) and the energy of every term against time, from a magnet series (rank 0)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    time_ns = series["time_s"] * 1e9
+    figure, (top, bottom) = pyplot.subplots(2, 1, sharex=True, figsize=(7, 6))
+    for component in ("m_x", "m_y", "m_z"):
+        top.plot(time_ns, series[component], label=f"<{component}>")
+    for name, values in series.items():
+        if name.startswith("E_"):
+            label = name.removeprefix("E_").removesuffix("_J")
+            bottom.plot(time_ns, values, label=label, linewidth=2 if label == "total" else 1)
+    top.set_ylabel("average magnetization")
+    bottom.set_ylabel("energy (J)")
+    bottom.set_xlabel("time (ns)")
+    top.legend(fontsize=8)
+    bottom.legend(fontsize=8)
     top.set_title(title)
     figure.tight_layout()
     figure.savefig(path, dpi=120)

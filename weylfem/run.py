@@ -1,4 +1,9 @@
-"""The `weylfem run` and `weylfem mesh` pipelines: mesh, set up, solve, write, report."""
+"""The `weylfem run` and `weylfem mesh` pipelines: mesh, set up, solve, write, report.
+
+A device with [dynamics] is a magnetization-dynamics run (`run_dynamics`): mesh, build
+the micromagnetic problem, evolve it (writing series, snapshots and checkpoints into
+OUT.running as it goes), then plot and write results.json; OUT.running becomes OUT.
+"""
 
 from __future__ import annotations
 
@@ -13,14 +18,26 @@ from mpi4py import MPI
 import weylfem
 from weylfem.device import Device
 from weylfem.geometry import build_device_mesh, measure_groups
+from weylfem.magnet.evolution import (
+    CHECKPOINT,
+    SERIES,
+    SNAPSHOTS,
+    EvolutionResult,
+    StepObserver,
+    evolve,
+)
+from weylfem.magnet.series import read_series
+from weylfem.magnet.setup import MagnetSetup, build_magnet
 from weylfem.meshing import device_refinements, mesh_device
 from weylfem.output import (
     FieldFile,
     OutputDirectory,
+    RunDirectory,
     cellwise_scalar,
     cellwise_vector,
     nodal,
     plot_four_probe,
+    plot_magnetization_series,
     plot_series,
     render_mesh_preview,
     render_png,
@@ -47,8 +64,18 @@ class Timings(dict):
         self[name] = self.comm.allreduce(time.perf_counter() - start, op=MPI.MAX)
 
 
-def run_device(device: Device, out_dir: str | Path, comm: MPI.Comm = MPI.COMM_WORLD) -> dict:
-    """Solve `device` and write results.json, fields and pictures into `out_dir`."""
+def run_device(
+    device: Device,
+    out_dir: str | Path,
+    comm: MPI.Comm = MPI.COMM_WORLD,
+    *,
+    resume: bool = False,
+    quiet: bool = False,
+) -> dict:
+    """Solve `device` and write results.json, fields and pictures into `out_dir`.
+    `resume` and `quiet` apply to magnetization dynamics (see `run_dynamics`)."""
+    if device.dynamics is not None:
+        return run_dynamics(device, out_dir, comm, resume=resume, quiet=quiet)
     timings = Timings(comm)
     start = time.perf_counter()
     with timings.phase("mesh"):
@@ -187,6 +214,93 @@ def _run_transient(
     return results
 
 
+def run_dynamics(
+    device: Device,
+    out_dir: str | Path,
+    comm: MPI.Comm = MPI.COMM_WORLD,
+    *,
+    resume: bool = False,
+    quiet: bool = False,
+    on_step: StepObserver | None = None,
+) -> dict:
+    """Magnetization dynamics of `device`: relax (if asked) and step to the end, writing
+    series.csv, magnetization.xdmf, checkpoint.npz, series.png, device.json and
+    results.json.  `resume` continues an interrupted (or finished) run in `out_dir` from
+    its checkpoint; `quiet` hides the progress bar (drawn on a terminal only);
+    `on_step(step, problem)` is called after every step."""
+    timings = Timings(comm)
+    start = time.perf_counter()
+    with RunDirectory(out_dir, comm, resume) as stage:
+        with timings.phase("mesh"):
+            device_mesh = mesh_device(device, comm)
+        with timings.phase("setup"):
+            magnet = build_magnet(device, device_mesh)
+        evolution = evolve(
+            magnet.problem, device, stage, resume=resume, quiet=quiet, on_step=on_step
+        )
+        timings.update(evolution.timings_s)
+        with timings.phase("results"):
+            outputs = {
+                "results": "results.json",
+                "device": "device.json",
+                "series": SERIES,
+                "checkpoint": CHECKPOINT,
+            }
+            write_json(stage / "device.json", dataclasses.asdict(device), comm)
+            if device.output.fields_xdmf:
+                outputs["fields"] = SNAPSHOTS
+            if device.output.png:
+                if comm.rank == 0:
+                    series = read_series(stage / SERIES)
+                    plot_magnetization_series(stage / "series.png", series, device.name)
+                outputs["series_png"] = "series.png"
+            results = _dynamics_results(device, magnet, evolution)
+        timings["total"] = comm.allreduce(time.perf_counter() - start, op=MPI.MAX)
+        results["outputs"] = outputs
+        results["timings_s"] = dict(timings)
+        write_json(stage / "results.json", results, comm)
+    return results
+
+
+def _dynamics_results(device: Device, magnet: MagnetSetup, evolution: EvolutionResult) -> dict:
+    """results.json of a dynamics run, without outputs and timings (collective)."""
+    problem, integrator = magnet.problem, evolution.integrator
+    device_mesh = problem.device_mesh
+    relaxation = evolution.relaxation
+    return {
+        "weylfem_version": weylfem.__version__,
+        "device": device.name,
+        "model": "magnetization dynamics",
+        "magnetization": {
+            **magnet.describe(),
+            "demagnetization": device.magnetization.demagnetization,
+        },
+        "dynamics": {
+            **dataclasses.asdict(device.dynamics),
+            "steps": evolution.steps,
+            "final_time_s": evolution.final_time_s,
+            "resumed_from_step": evolution.resumed_from_step,
+        },
+        "relaxation": None if relaxation is None else dataclasses.asdict(relaxation),
+        "final": {
+            "average_magnetization": problem.average_magnetization(),
+            "energies_J": problem.energies(),
+            "max_torque_T": problem.max_torque_T(),
+        },
+        "mesh": {
+            **device_mesh.counts(),
+            "magnetic_nodes": problem.magnetic_node_count,
+            "ranks": device_mesh.comm.size,
+            "dimension": device_mesh.mesh.topology.dim,
+        },
+        "solver": {
+            "scheme": integrator.scheme,
+            "choice": integrator.solver_choice,
+            **({} if integrator.solver is None else integrator.solver.describe()),
+        },
+    }
+
+
 def _contact_table(device: Device, order: list[str], voltages, currents) -> dict:
     """Each contact's drive ('voltage', 'current' or 'floating'), voltage and current."""
     table = {}
@@ -199,6 +313,8 @@ def _contact_table(device: Device, order: list[str], voltages, currents) -> dict
 
 def summary(results: dict) -> str:
     """A short human-readable summary of a run."""
+    if "dynamics" in results:
+        return _dynamics_summary(results)
     mesh, solver = results["mesh"], results["solver"]
     lines = [
         f"weylfem {results['weylfem_version']}: {results['device']} ({results['model']} model)",
@@ -220,6 +336,34 @@ def summary(results: dict) -> str:
         for name, value in results["nonlocal_resistances_ohm"].items():
             lines.append(f"  {name:>20}: {value: .6e} ohm")
     lines.append(f"time: {results['timings_s']['total']:.2f} s")
+    return "\n".join(lines)
+
+
+def _dynamics_summary(results: dict) -> str:
+    mesh, solver, final = results["mesh"], results["solver"], results["final"]
+    dynamics, relaxation = results["dynamics"], results["relaxation"]
+    m = ", ".join(f"{value:.6f}" for value in final["average_magnetization"])
+    lines = [
+        f"weylfem {results['weylfem_version']}: {results['device']} ({results['model']})",
+        f"mesh: {mesh['cells']} cells, {mesh['vertices']} vertices, {mesh['magnetic_nodes']}"
+        f" magnetic nodes on {mesh['ranks']} rank(s)",
+        f"terms: {', '.join(results['magnetization']['energy_terms'])}"
+        + (f"; torques: {', '.join(t)}" if (t := results["magnetization"]["torques"]) else ""),
+    ]
+    if relaxation is not None:
+        lines.append(
+            f"relaxation: {relaxation['steps']} steps, max |m x B_eff| ="
+            f" {relaxation['max_torque_T']:.2e} T"
+        )
+    resumed = dynamics["resumed_from_step"]
+    lines += [
+        f"dynamics: {dynamics['steps']} {solver['scheme']} steps of {dynamics['time_step_s']:.3e} s"
+        f" to t = {dynamics['final_time_s']:.6e} s ({solver['choice']})"
+        + ("" if resumed is None else f", resumed from step {resumed}"),
+        f"final <m> = ({m}), energy {final['energies_J']['total']:.6e} J,"
+        f" max |m x B_eff| = {final['max_torque_T']:.2e} T",
+        f"time: {results['timings_s']['total']:.2f} s",
+    ]
     return "\n".join(lines)
 
 

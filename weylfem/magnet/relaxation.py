@@ -55,7 +55,10 @@ def relax(
         petsc_options=petsc_options,
         name="relax",
     )
-    gamma = float(problem.coefficients.gyromagnetic_ratio.x.array.max())
+    # the largest gamma of any rank (a rank may hold no magnetic cell: gamma = 0 there)
+    gamma = problem.device_mesh.comm.allreduce(
+        float(problem.coefficients.gyromagnetic_ratio.x.array.max()), op=MPI.MAX
+    )
     torque = problem.max_torque_T()
     step = initial_step_s or 0.01 * damping / (gamma * max(torque, torque_tolerance_T))
     energy = problem.energies()["total"]

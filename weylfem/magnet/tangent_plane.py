@@ -50,6 +50,9 @@ ITERATIVE_OPTIONS: dict[str, str] = {
     "ksp_max_it": "1000",
     "pc_type": "bjacobi",
     "sub_pc_type": "ilu",
+    # entries scale as (M_s/gamma) x cell volume, ~1e-23 on nanometre meshes: below PETSc's
+    # absolute zero-pivot tolerance, which would fail every factorization
+    "sub_pc_factor_zeropivot": "0.0",
 }
 """Defaults of the iterative tangent-plane solver (the reduced matrix is nonsymmetric)."""
 

@@ -1,0 +1,281 @@
+"""Checkpoints of a magnetization-dynamics run: written atomically, read back exactly.
+
+A checkpoint is one NumPy .npz file, written by rank 0: m at every magnetic node (keyed
+by the node's index in the mesh as read, with its coordinates), the BDF2 history, the
+time, step count and step size, the demagnetizing potential (the initial guess of the
+next iterative solve), the number of MPI ranks, the global node count and the device
+description (JSON).  It is
+written to a temporary file in the same directory, flushed to disk (fsync) and renamed
+over the previous one (os.replace), so the checkpoint on disk is always a complete one.
+
+Reading it back restores every bit of the state the next step depends on, so a resumed
+run repeats the uninterrupted one: exactly when the mesh is partitioned as before (which
+a new process does), to round-off otherwise.  It needs the same number of ranks and the
+same mesh (checked on the node coordinates); `read_checkpoint` refuses anything else, and
+a changed device, with a ConfigError naming the checkpoint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from mpi4py import MPI
+
+from weylfem import compat
+from weylfem.device import Device
+from weylfem.errors import ConfigError
+from weylfem.magnet.demag import Demagnetization
+from weylfem.magnet.problem import MicromagneticProblem
+from weylfem.magnet.tangent_plane import TangentPlaneIntegrator
+from weylfem.output import replace_atomically
+
+FORMAT = 1
+"""Version of the checkpoint layout."""
+COORDINATE_TOLERANCE = 1e-9
+"""Largest node displacement, relative to the mesh extent, of an unchanged mesh."""
+MAY_CHANGE_ON_RESUME = ("dynamics.end_time_s", "dynamics.checkpoint_every", "output.")
+"""Device keys (or key prefixes) a resumed run may change."""
+
+
+@dataclass
+class Checkpoint:
+    """A run's state at the end of a step (m and history at this rank's magnetic nodes)."""
+
+    step: int
+    time_s: float
+    step_s: float
+    max_change: float
+    """largest nodal |dm| since the last series row"""
+    m: np.ndarray
+    history: tuple[np.ndarray, float] | None
+    potentials: dict[str, np.ndarray]
+    """owned values of each term's scalar potential, by term name"""
+    device: dict
+
+
+def write_checkpoint(
+    path: Path, problem: MicromagneticProblem, state: Checkpoint, comm: MPI.Comm
+) -> None:
+    """Gather `state` (this rank's part) and write it atomically to `path` (collective)."""
+    nodes = problem.magnetic_nodes
+    local = {"coordinates": problem.space.tabulate_dof_coordinates()[nodes], "m": state.m}
+    if state.history is not None:
+        local["previous"] = state.history[0]
+    pieces = {"": (compat.input_node_indices(problem.space)[nodes], local)}
+    for term in _potential_terms(problem):
+        pieces[f"potential_{term.name}"] = (
+            _owned_keys(term),
+            {"values": state.potentials[term.name]},
+        )
+    gathered = comm.gather(pieces, root=0)
+    failure = None
+    if comm.rank == 0:
+        arrays = {}
+        for prefix in pieces:
+            index, values = _by_key([rank_pieces[prefix] for rank_pieces in gathered])
+            if prefix:
+                arrays[f"{prefix}_index"], arrays[prefix] = index, values["values"]
+            else:
+                arrays.update(index=index, **values)
+        arrays.update(
+            format=FORMAT,
+            ranks=comm.size,
+            global_nodes=problem.space.dofmap.index_map.size_global,
+            step=state.step,
+            time_s=state.time_s,
+            step_s=state.step_s,
+            max_change=state.max_change,
+            previous_step_s=np.nan if state.history is None else state.history[1],
+            device=json.dumps(state.device),
+        )
+        try:
+            replace_atomically(path, lambda file: np.savez(file, **arrays))
+        except OSError as error:
+            failure = str(error)
+    failure = comm.bcast(failure, root=0)
+    if failure is not None:
+        raise OSError(f"writing the checkpoint {path} failed: {failure}")
+
+
+def read_checkpoint(
+    path: Path, problem: MicromagneticProblem, device: dict | None = None
+) -> Checkpoint:
+    """This rank's part of the checkpoint at `path` (collective).  Refuses, with a
+    ConfigError, another number of ranks, another mesh and, when `device` is given, a
+    device that differs from the checkpoint's in more than MAY_CHANGE_ON_RESUME."""
+    comm = problem.device_mesh.comm
+    source = str(path)
+    try:
+        with np.load(path) as data:
+            arrays = {key: data[key] for key in data.files}
+    except (OSError, ValueError) as error:
+        raise ConfigError(source, "(file)", f"expected a weylfem checkpoint ({error})") from None
+    if int(arrays.get("format", -1)) != FORMAT:
+        raise ConfigError(source, "format", f"expected a weylfem checkpoint of format {FORMAT}")
+    if int(arrays["ranks"]) != comm.size:
+        raise ConfigError(
+            source,
+            "ranks",
+            f"expected {int(arrays['ranks'])} MPI rank(s), as in the run that wrote it;"
+            f" got {comm.size} (restart on the same number of ranks)",
+        )
+    expected = (int(arrays["global_nodes"]), len(arrays["index"]))
+    actual = (problem.space.dofmap.index_map.size_global, problem.magnetic_node_count)
+    if expected != actual:
+        raise ConfigError(
+            source,
+            "mesh",
+            f"expected the mesh of the run that wrote it ({expected[0]} nodes, {expected[1]}"
+            f" magnetic); this one has {actual[0]} nodes, {actual[1]} magnetic",
+        )
+    nodes = problem.magnetic_nodes
+    rows = _rows(arrays["index"], compat.input_node_indices(problem.space)[nodes])
+    coordinates = problem.space.tabulate_dof_coordinates()[nodes]
+    low = np.min(comm.allgather(coordinates.min(axis=0, initial=np.inf)), axis=0)
+    high = np.max(comm.allgather(coordinates.max(axis=0, initial=-np.inf)), axis=0)
+    tolerance = COORDINATE_TOLERANCE * float(np.max(high - low))
+    moved = rows is None or np.any(np.abs(arrays["coordinates"][rows] - coordinates) > tolerance)
+    if comm.allreduce(bool(moved), op=MPI.LOR):
+        raise ConfigError(
+            source, "mesh", "expected the mesh of the run that wrote it; its nodes differ"
+        )
+    saved_device = json.loads(str(arrays["device"]))
+    if device is not None:
+        _check_device(source, saved_device, device)
+    history = None
+    if "previous" in arrays:
+        history = (arrays["previous"][rows], float(arrays["previous_step_s"]))
+    potentials = {}
+    for term in _potential_terms(problem):
+        key = f"potential_{term.name}"
+        at = _rows(arrays[f"{key}_index"], _owned_keys(term)) if key in arrays else None
+        if comm.allreduce(at is None, op=MPI.LOR):
+            continue  # another mesh or device's state file: no initial guess from it
+        potentials[term.name] = arrays[key][at]
+    return Checkpoint(
+        step=int(arrays["step"]),
+        time_s=float(arrays["time_s"]),
+        step_s=float(arrays["step_s"]),
+        max_change=float(arrays["max_change"]),
+        m=arrays["m"][rows],
+        history=history,
+        potentials=potentials,
+        device=saved_device,
+    )
+
+
+def _by_key(pieces: list[tuple[np.ndarray, dict]]) -> tuple[np.ndarray, dict]:
+    """Concatenate the ranks' (keys, {name: values}) and sort them by key."""
+    keys = np.concatenate([k for k, _ in pieces])
+    order = np.argsort(keys)
+    names = pieces[0][1].keys()
+    return keys[order], {n: np.concatenate([part[n] for _, part in pieces])[order] for n in names}
+
+
+def _rows(index: np.ndarray, keys: np.ndarray) -> np.ndarray | None:
+    """Positions of `keys` in the sorted `index` (None if some are missing)."""
+    if len(index) == 0:
+        return None if len(keys) else np.zeros(0, dtype=np.int64)
+    rows = np.minimum(np.searchsorted(index, keys), len(index) - 1)
+    return None if np.any(index[rows] != keys) else rows
+
+
+def capture(
+    problem: MicromagneticProblem,
+    integrator: TangentPlaneIntegrator,
+    step: int,
+    step_s: float,
+    max_change: float,
+    device: dict,
+) -> Checkpoint:
+    """This rank's part of the state after `step`."""
+    return Checkpoint(
+        step=step,
+        time_s=problem.time_s,
+        step_s=step_s,
+        max_change=max_change,
+        m=problem.owned_magnetization(),
+        history=integrator.history,
+        potentials=potentials_of(problem),
+        device=device,
+    )
+
+
+def restore(
+    problem: MicromagneticProblem, integrator: TangentPlaneIntegrator, state: Checkpoint
+) -> None:
+    """Put `problem` and `integrator` back into `state` (m bit for bit, not renormalised)."""
+    values = problem.m.x.array.reshape(-1, 3)
+    values[problem.magnetic_nodes] = state.m
+    problem.m.x.scatter_forward()
+    problem.mark_changed()
+    restore_potentials(problem, state.potentials)
+    integrator.set_history(state.history)
+    problem.set_time(state.time_s)
+
+
+def device_record(device: Device) -> dict:
+    """The device as JSON data (what device.json holds and a checkpoint compares)."""
+    return json.loads(json.dumps(dataclasses.asdict(device)))
+
+
+def potentials_of(problem: MicromagneticProblem) -> dict[str, np.ndarray]:
+    """Owned values of the scalar potential of every term that has one."""
+    return {
+        term.name: term.potential.x.array[: _owned_count(term)].copy()
+        for term in _potential_terms(problem)
+    }
+
+
+def restore_potentials(problem: MicromagneticProblem, potentials: dict[str, np.ndarray]) -> None:
+    """Set the terms' potentials to values from `potentials_of` (collective)."""
+    for term in _potential_terms(problem):
+        if term.name in potentials:
+            term.potential.x.array[: _owned_count(term)] = potentials[term.name]
+            term.potential.x.scatter_forward()
+
+
+def _potential_terms(problem: MicromagneticProblem) -> list[Demagnetization]:
+    return [term for term in problem.terms if isinstance(term, Demagnetization)]
+
+
+def _owned_count(term: Demagnetization) -> int:
+    return term.potential.function_space.dofmap.index_map.size_local
+
+
+def _owned_keys(term: Demagnetization) -> np.ndarray:
+    """Input indices of the owned nodes of the term's potential."""
+    return compat.input_node_indices(term.potential.function_space)[: _owned_count(term)]
+
+
+def _check_device(source: str, saved: dict, device: dict) -> None:
+    """The device must be the checkpoint's, up to the keys in MAY_CHANGE_ON_RESUME."""
+    before, after = _flatten(saved), _flatten(device)
+    changed = [
+        key
+        for key in sorted(set(before) | set(after))
+        if before.get(key) != after.get(key)
+        and not any(key.startswith(prefix) for prefix in MAY_CHANGE_ON_RESUME)
+    ]
+    if changed:
+        key = changed[0]
+        raise ConfigError(
+            source,
+            key,
+            f"expected the device of the run that wrote it ({before.get(key)!r}, now"
+            f" {after.get(key)!r}); changed: {', '.join(changed)}",
+        )
+
+
+def _flatten(table: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in table.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat

@@ -1,0 +1,262 @@
+"""From a Device to a MicromagneticProblem, in one ordered function, `build_magnet`:
+
+1. coefficients of the magnetic regions (material, easy axis);
+2. energy terms: exchange always; anisotropies and DMI where a material has them;
+   Zeeman for a static field (fields.magnetic_field_T, per region or from a file) and
+   the time-dependent [applied_field]; the chosen demagnetization;
+3. the spin torques of [torques.*];
+4. the problem, with the initial m: the regions' magnetization_direction, sampled from
+   fields.magnetization_file, or read from magnetization.initial_state_file.
+
+Every drive (applied field, torques) is multiplied by its waveform, which is 0 before
+t = 0: a relaxation before the run is done at a negative time, with the drives off.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from dolfinx import fem
+
+from weylfem import compat
+from weylfem.device import Device
+from weylfem.errors import ConfigError
+from weylfem.field_files import grid_field
+from weylfem.geometry import DeviceMesh
+from weylfem.magnet.checkpoint import read_checkpoint
+from weylfem.magnet.coefficients import (
+    MagnetCoefficients,
+    MagneticRegion,
+    build_magnet_coefficients,
+)
+from weylfem.magnet.demag import Demagnetization
+from weylfem.magnet.energy import (
+    BulkDMI,
+    CubicAnisotropy,
+    EnergyTerm,
+    Exchange,
+    InterfacialDMI,
+    ThinFilmDemagnetization,
+    UniaxialAnisotropy,
+    Zeeman,
+)
+from weylfem.magnet.problem import MicromagneticProblem
+from weylfem.magnet.torques import FieldInducedTorque, SpinOrbitTorque, TorqueTerm, ZhangLiTorque
+
+_OPTIONAL_TERMS = (
+    ("uniaxial_anisotropy_J_per_m3", UniaxialAnisotropy),
+    ("cubic_anisotropy_J_per_m3", CubicAnisotropy),
+    ("interfacial_dmi_J_per_m2", InterfacialDMI),
+    ("bulk_dmi_J_per_m2", BulkDMI),
+)
+"""Terms included when some magnetic material has a nonzero value of the parameter."""
+
+
+@dataclass
+class MagnetSetup:
+    """The micromagnetic problem of a device and what results.json reports about it."""
+
+    problem: MicromagneticProblem
+    regions: tuple[str, ...]
+    demagnetization: Demagnetization | None
+    """the potential solver of an open-boundary or truncated demagnetization"""
+
+    def describe(self) -> dict:
+        """Magnetic regions, energy terms, torques and the demagnetization solver."""
+        description = {
+            "regions": list(self.regions),
+            "energy_terms": [term.name for term in self.problem.terms],
+            "torques": [torque.name for torque in self.problem.torques],
+            "magnetic_nodes": self.problem.magnetic_node_count,
+        }
+        if self.demagnetization is not None:
+            description["demagnetization_solver"] = {
+                "choice": self.demagnetization.solver_choice,
+                **self.demagnetization.solver.describe(),
+            }
+        return description
+
+
+def build_magnet(device: Device, device_mesh: DeviceMesh, source: str = "device") -> MagnetSetup:
+    """The MicromagneticProblem of `device` on its mesh; `source` names it in errors."""
+    regions = device.magnetic_regions()
+    coefficients = build_magnet_coefficients(
+        device_mesh,
+        {
+            name: MagneticRegion(device.material_of(name), device.regions[name].anisotropy_axis)
+            for name in regions
+        },
+        source,
+    )
+    terms: list[EnergyTerm] = [Exchange(coefficients)]
+    materials = [device.material_of(name) for name in regions]
+    for parameter, term in _OPTIONAL_TERMS:
+        if any(getattr(material, parameter) for material in materials):
+            terms.append(term(coefficients))
+    zeeman = _zeeman(device, device_mesh, coefficients, regions)
+    if zeeman is not None:
+        terms.append(zeeman)
+    demagnetization = _demagnetization(device, device_mesh, coefficients, source)
+    if demagnetization is not None:
+        terms.append(demagnetization)
+    problem = MicromagneticProblem(
+        device_mesh, coefficients, terms, (0.0, 0.0, 1.0), _torques(device, coefficients)
+    )
+    problem.set_magnetization(_initial_directions(device, problem, regions))
+    potential = demagnetization if isinstance(demagnetization, Demagnetization) else None
+    return MagnetSetup(problem, regions, potential)
+
+
+def _zeeman(
+    device: Device,
+    device_mesh: DeviceMesh,
+    coefficients: MagnetCoefficients,
+    regions: tuple[str, ...],
+) -> Zeeman | None:
+    """Zeeman energy of the static field plus the applied field pulse (None: no field)."""
+    applied = device.applied_field
+    amplitude = None if applied is None else applied.amplitude_T
+    waveform = None if applied is None else applied.drive_scale
+    path = device.fields.magnetic_field_file
+    if path is not None:
+        static = _sampled_field(device_mesh, coefficients, path)
+        return Zeeman(coefficients, static, amplitude, waveform)
+    fields = {
+        name: device.regions[name].magnetic_field_T or device.fields.magnetic_field_T
+        for name in regions
+    }
+    if applied is None and not any(any(field) for field in fields.values()):
+        return None
+    if len(set(fields.values())) == 1:
+        return Zeeman(coefficients, next(iter(fields.values())), amplitude, waveform)
+    return Zeeman(coefficients, _regionwise_field(device_mesh, fields), amplitude, waveform)
+
+
+def _regionwise_field(device_mesh: DeviceMesh, fields: dict) -> fem.Function:
+    """A DG0 3-vector equal to fields[region] on each magnetic region."""
+    field = fem.Function(compat.function_space(device_mesh.mesh, "DG", 0, (3,)), name="B_static")
+    tags = device_mesh.cell_tags
+    for region, value in fields.items():
+        cells = tags.indices[tags.values == device_mesh.cell_groups[region]]
+        vector = np.asarray(value, dtype=float)
+        field.interpolate(lambda x, v=vector: np.tile(v[:, None], (1, x.shape[1])), cells)
+    field.x.scatter_forward()
+    return field
+
+
+def _sampled_field(
+    device_mesh: DeviceMesh, coefficients: MagnetCoefficients, path: str
+) -> fem.Function:
+    """fields.magnetic_field_file interpolated (P1) on the magnetic cells."""
+    mesh = device_mesh.mesh
+    field = fem.Function(compat.function_space(mesh, "Lagrange", 1, (3,)), name="B_static")
+    sample = grid_field(path, mesh.topology.dim, "fields.magnetic_field_file")
+    _collectively(mesh.comm, lambda: field.interpolate(sample, coefficients.cells))
+    field.x.scatter_forward()
+    return field
+
+
+def _demagnetization(
+    device: Device, device_mesh: DeviceMesh, coefficients: MagnetCoefficients, source: str
+) -> EnergyTerm | None:
+    kind = device.magnetization.demagnetization
+    if kind == "thin_film":
+        return ThinFilmDemagnetization(coefficients, device.magnetization.film_normal)
+    if kind == "none":
+        return None
+    try:
+        return Demagnetization(
+            coefficients,
+            device_mesh,
+            outer_boundary="infinity",
+            shell="shell" if kind == "open_boundary" else None,
+            kind=device.solver.kind,
+            rtol=device.solver.rtol,
+            direct_max_dofs=device.solver.direct_max_dofs,
+        )
+    except ValueError as error:  # raised on every rank: the shell's radii are global
+        raise ConfigError(source, "magnetization.demagnetization", f"expected {error}") from None
+
+
+def _torques(device: Device, coefficients: MagnetCoefficients) -> list[TorqueTerm]:
+    torques: list[TorqueTerm] = []
+    given = device.torques
+    if given.zhang_li is not None:
+        zl = given.zhang_li
+        torques.append(
+            ZhangLiTorque(
+                coefficients,
+                zl.current_density_A_per_m2,
+                zl.polarization,
+                zl.nonadiabatic_beta,
+                waveform=zl.drive_scale,
+            )
+        )
+    if given.spin_orbit is not None:
+        so = given.spin_orbit
+        torques.append(
+            SpinOrbitTorque(
+                coefficients,
+                so.current_density_A_per_m2,
+                so.spin_direction,
+                so.field_like_T_per_A_m2,
+                so.damping_like_T_per_A_m2,
+                waveform=so.drive_scale,
+            )
+        )
+    if given.field_induced is not None:
+        fi = given.field_induced
+        torques.append(
+            FieldInducedTorque(
+                coefficients,
+                fi.electric_field_V_per_m,
+                fi.coefficient_m2_per_V_s,
+                waveform=fi.drive_scale,
+            )
+        )
+    return torques
+
+
+def _initial_directions(
+    device: Device, problem: MicromagneticProblem, regions: tuple[str, ...]
+) -> np.ndarray:
+    """Initial m at the owned magnetic nodes, (n, 3)."""
+    state_file = device.magnetization.initial_state_file
+    if state_file is not None:
+        return read_checkpoint(Path(state_file), problem).m
+    comm = problem.device_mesh.comm
+    points = problem.space.tabulate_dof_coordinates()[problem.magnetic_nodes].T
+    path, key = device.fields.magnetization_file, "fields.magnetization_file"
+    if path is not None:
+        sample = grid_field(path, problem.device_mesh.mesh.topology.dim, key)
+        values = _collectively(comm, lambda: np.asarray(sample(points), dtype=float).T)
+        _collectively(comm, lambda: _nonzero(values, path, key))
+        return values
+    start = fem.Function(problem.space)
+    tags, groups = problem.device_mesh.cell_tags, problem.device_mesh.cell_groups
+    for name in regions:
+        direction = np.asarray(device.regions[name].magnetization_direction, dtype=float)
+        cells = tags.indices[tags.values == groups[name]]
+        start.interpolate(lambda x, v=direction: np.tile(v[:, None], (1, x.shape[1])), cells)
+    return start.x.array.reshape(-1, 3)[problem.magnetic_nodes]
+
+
+def _nonzero(values: np.ndarray, path: str, key: str) -> None:
+    if np.any(np.linalg.norm(values, axis=1) == 0):
+        raise ConfigError(path, key, "expected a nonzero magnetization at every magnetic node")
+
+
+def _collectively(comm, action):
+    """Run `action` on every rank; a ConfigError on any rank is raised on all of them (a
+    rank alone would leave the others waiting in the next collective operation)."""
+    failure, result = None, None
+    try:
+        result = action()
+    except ConfigError as error:
+        failure = (error.source, error.key, error.expected)
+    failures = [f for f in comm.allgather(failure) if f is not None]
+    if failures:
+        raise ConfigError(*failures[0])
+    return result
