@@ -162,7 +162,9 @@ def test_unknown_geometry_kind():
     table = bar_table()
     table["geometry"]["kind"] = "torus"
     expect_error(
-        table, "geometry.kind", "expected one of: bar, hall_bar, nonlocal_strip, stack, ring, magnet_body, file"
+        table,
+        "geometry.kind",
+        "expected one of: bar, hall_bar, nonlocal_strip, stack, ring, magnet_body, file",
     )
 
 
