@@ -65,3 +65,23 @@ def bar_table() -> dict:
         output={"fields_xdmf": True, "png": True},
     )
     return table
+
+
+def magnet_film_table() -> dict:
+    """A 2D permalloy film 50 nm x 20 nm (a magnet-only device with thin-film
+    demagnetization and a short [dynamics]): a fresh copy per call."""
+    return {
+        "name": "film",
+        "geometry": {
+            "kind": "bar",
+            "dimension": 2,
+            "length_unit": "nm",
+            "length": 50.0,
+            "width": 20.0,
+            "mesh_size": 5.0,
+        },
+        "regions": {"channel": {"material": "permalloy", "magnetization_direction": [1, 0.2, 0]}},
+        "physics": {"transport": "none"},
+        "magnetization": {"demagnetization": "thin_film"},
+        "dynamics": {"end_time_s": 1e-11, "time_step_s": 1e-12},
+    }

@@ -5,31 +5,12 @@ import re
 import subprocess
 
 import pytest
-from conftest import ROOT, WEYLFEM, bar_table, mpi_env
+from conftest import ROOT, WEYLFEM, bar_table, magnet_film_table, mpi_env
 
 from weylfem.config import device_from_mapping, parse_device, unused_settings
 from weylfem.errors import ConfigError
 
 pytestmark = pytest.mark.serial
-
-
-def film_table() -> dict:
-    """A 2D permalloy film (a magnet-only device): a fresh copy per call."""
-    return {
-        "name": "film",
-        "geometry": {
-            "kind": "bar",
-            "dimension": 2,
-            "length_unit": "nm",
-            "length": 50.0,
-            "width": 20.0,
-            "mesh_size": 5.0,
-        },
-        "regions": {"channel": {"material": "permalloy", "magnetization_direction": [1, 0.2, 0]}},
-        "physics": {"transport": "none"},
-        "magnetization": {"demagnetization": "thin_film"},
-        "dynamics": {"end_time_s": 1e-11, "time_step_s": 1e-12},
-    }
 
 
 def expect_error(table: dict, key: str, fragment: str) -> None:
@@ -41,7 +22,7 @@ def expect_error(table: dict, key: str, fragment: str) -> None:
 
 
 def test_magnet_only_film_reads():
-    device = device_from_mapping(film_table(), "dev.toml")
+    device = device_from_mapping(magnet_film_table(), "dev.toml")
     assert device.contacts == {}
     assert device.magnetic_regions() == ("channel",)
     assert device.regions["channel"].anisotropy_axis == (0.0, 0.0, 1.0)
@@ -52,7 +33,7 @@ def test_magnet_only_film_reads():
 
 
 def test_drives_read():
-    table = film_table()
+    table = magnet_film_table()
     table["applied_field"] = {"amplitude_T": [0, 0, 0.1], "waveform": "sine", "frequency_Hz": 1e9}
     table["torques"] = {
         "zhang_li": {"current_density_A_per_m2": [1e11, 0, 0], "polarization": 0.5},
@@ -93,7 +74,7 @@ def test_transport_device_with_magnetization_only_warns():
 
 
 def test_contacts_are_unused_without_transport():
-    table = film_table()
+    table = magnet_film_table()
     table["contacts"] = {"source": {"voltage_V": 1.0}}
     device = device_from_mapping(table, "dev.toml")
     assert unused_settings(device) == [
@@ -181,11 +162,11 @@ CASES = [
 
 @pytest.mark.parametrize(("dotted", "value", "key", "fragment"), CASES)
 def test_bad_magnet_input(dotted, value, key, fragment):
-    expect_error(_set(film_table(), dotted, value), key, fragment)
+    expect_error(_set(magnet_film_table(), dotted, value), key, fragment)
 
 
 def test_magnetic_material_needs_exchange_and_damping():
-    table = film_table()
+    table = magnet_film_table()
     table["materials"] = {"soft": {"conductivity_S_per_m": 1e6}}
     table["materials"]["soft"]["saturation_magnetization_A_per_m"] = 8e5
     table["regions"]["channel"]["material"] = "soft"
@@ -197,7 +178,9 @@ def test_magnetic_material_needs_exchange_and_damping():
 def test_dynamics_needs_transport_none():
     table = bar_table()
     table["regions"]["channel"]["magnetization_direction"] = [0, 0, 1]
-    table.update(magnetization={"demagnetization": "none"}, dynamics=film_table()["dynamics"])
+    table.update(
+        magnetization={"demagnetization": "none"}, dynamics=magnet_film_table()["dynamics"]
+    )
     expect_error(table, "physics.transport", "expected 'none' with [dynamics]")
 
 
@@ -208,7 +191,7 @@ def test_drives_need_dynamics():
 
 
 def test_open_boundary_magnet_in_space():
-    table = film_table()
+    table = magnet_film_table()
     table["geometry"] = {"kind": "magnet_body", "lx": 1.0, "ly": 0.5, "lz": 0.1}
     table["regions"] = {"magnet": {"material": "permalloy", "magnetization_direction": [1, 0, 0]}}
     table["magnetization"] = {"demagnetization": "open_boundary"}

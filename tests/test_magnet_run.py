@@ -14,6 +14,7 @@ import json
 
 import numpy as np
 import pytest
+from conftest import magnet_film_table
 from mpi4py import MPI
 
 from weylfem.config import device_from_mapping
@@ -23,21 +24,11 @@ from weylfem.output import xdmf_times
 from weylfem.progress import ProgressBar
 from weylfem.run import run_dynamics
 
-FILM = {
-    "name": "film",
-    "geometry": {
-        "kind": "bar",
-        "dimension": 2,
-        "length_unit": "nm",
-        "length": 50.0,
-        "width": 20.0,
-        "mesh_size": 5.0,
-    },
-    "regions": {"channel": {"material": "permalloy", "magnetization_direction": [1, 0.3, 0.2]}},
-    "physics": {"transport": "none"},
-    "magnetization": {"demagnetization": "thin_film"},
-    "applied_field": {"amplitude_T": [-0.05, 0.02, 0.0]},
-    "torques": {
+FILM = magnet_film_table()
+FILM["regions"]["channel"]["magnetization_direction"] = [1, 0.3, 0.2]
+FILM.update(
+    applied_field={"amplitude_T": [-0.05, 0.02, 0.0]},
+    torques={
         "spin_orbit": {
             "current_density_A_per_m2": [1e11, 0, 0],
             "spin_direction": [0, 1, 0],
@@ -45,14 +36,14 @@ FILM = {
             "field_like_T_per_A_m2": 1e-13,
         }
     },
-    "dynamics": {
+    dynamics={
         "end_time_s": 8e-12,
         "time_step_s": 1e-12,
         "snapshot_every": 2,
         "checkpoint_every": 3,
     },
-    "output": {"png": False},
-}
+    output={"png": False},
+)
 
 
 def film(png: bool = False, **dynamics) -> object:

@@ -28,7 +28,32 @@ from weylfem.errors import ConfigError
 from weylfem.geometry import DeviceMesh
 
 
-class OutputDirectory:
+class _StagedDirectory:
+    """Context manager: yields `stage`, renames it to `target` on success (rank 0) and, on
+    failure, removes it unless `_keep_on_failure` says otherwise."""
+
+    target: Path
+    stage: Path
+    comm: MPI.Comm
+
+    def _keep_on_failure(self) -> bool:
+        return False
+
+    def __enter__(self) -> Path:
+        return self.stage
+
+    def __exit__(self, error_type, error, traceback) -> None:
+        if error_type is None:
+            self.comm.barrier()
+        if self.comm.rank != 0:
+            return
+        if error_type is None:
+            _publish(self.stage, self.target)
+        elif not self._keep_on_failure():
+            shutil.rmtree(self.stage, ignore_errors=True)
+
+
+class OutputDirectory(_StagedDirectory):
     """Context manager: yields a staging path; publishes it as `target` on success."""
 
     def __init__(self, target: str | Path, comm: MPI.Comm):
@@ -42,19 +67,6 @@ class OutputDirectory:
             stage.mkdir()
         self.stage = Path(comm.bcast(str(stage) if stage else None, root=0))
 
-    def __enter__(self) -> Path:
-        return self.stage
-
-    def __exit__(self, error_type, error, traceback) -> None:
-        if error_type is None:
-            self.comm.barrier()
-        if self.comm.rank != 0:
-            return
-        if error_type is not None:
-            shutil.rmtree(self.stage, ignore_errors=True)
-            return
-        _publish(self.stage, self.target)
-
 
 def _publish(stage: Path, target: Path) -> None:
     """Rename `stage` to `target`, replacing an earlier `target` (rank 0)."""
@@ -65,7 +77,7 @@ def _publish(stage: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-class RunDirectory:
+class RunDirectory(_StagedDirectory):
     """Context manager for a resumable run: yields `TARGET.running`, where the run writes
     its files as it goes, and publishes it as `target` on success.  On failure it is kept
     if it holds `CHECKPOINT` (the run can be resumed) and removed otherwise.
@@ -114,18 +126,8 @@ class RunDirectory:
         self.stage.mkdir(parents=True)
         return None
 
-    def __enter__(self) -> Path:
-        return self.stage
-
-    def __exit__(self, error_type, error, traceback) -> None:
-        if error_type is None:
-            self.comm.barrier()
-        if self.comm.rank != 0:
-            return
-        if error_type is None:
-            _publish(self.stage, self.target)
-        elif not (self.stage / self.CHECKPOINT).is_file():
-            shutil.rmtree(self.stage, ignore_errors=True)
+    def _keep_on_failure(self) -> bool:
+        return (self.stage / self.CHECKPOINT).is_file()
 
 
 def replace_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
