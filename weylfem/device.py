@@ -155,15 +155,16 @@ class OutputOptions:
     png: bool = True
 
 
+@dataclass(frozen=True)
 class DriveWaveform:
-    """Mixin of a drive multiplied by a waveform w(t), given by the dataclass fields
+    """Base of a drive multiplied by a waveform w(t), given by the dataclass fields
     `waveform`, `frequency_Hz` and `pulse_width_s`: w = 0 before t = 0 (every drive is
     switched on at t = 0); for t >= 0 ``step`` 1, ``sine`` sin 2 pi f t, ``pulse`` 1 for
     t <= pulse_width_s, then 0."""
 
-    waveform: Literal["step", "sine", "pulse"]
-    frequency_Hz: float | None
-    pulse_width_s: float | None
+    waveform: Literal["step", "sine", "pulse"] = field(default="step", kw_only=True)
+    frequency_Hz: float | None = check(positive, default=None, kw_only=True)
+    pulse_width_s: float | None = check(positive, default=None, kw_only=True)
 
     def drive_scale(self, time: float) -> float:
         """w(t), the factor on the drive at `time`."""
@@ -200,9 +201,6 @@ class Transient(DriveWaveform):
     end_time_s: float = check(positive)
     time_step_s: float = check(positive)
     theta: float = 1.0
-    waveform: Literal["step", "sine", "pulse"] = "step"
-    frequency_Hz: float | None = check(positive, default=None)
-    pulse_width_s: float | None = check(positive, default=None)
     snapshot_every: int = check(positive, default=10)
     """write the fields every this many steps (and at the end)"""
 
@@ -266,9 +264,6 @@ class AppliedField(DriveWaveform):
     (fields.magnetic_field_T or the regions' own), switched on at t = 0 of [dynamics]."""
 
     amplitude_T: Vector
-    waveform: Literal["step", "sine", "pulse"] = "step"
-    frequency_Hz: float | None = check(positive, default=None)
-    pulse_width_s: float | None = check(positive, default=None)
 
 
 @dataclass(frozen=True)
@@ -280,9 +275,6 @@ class ZhangLi(DriveWaveform):
     polarization: float = check(_polarization)
     """P (> 0: walls move along J)"""
     nonadiabatic_beta: float = 0.0
-    waveform: Literal["step", "sine", "pulse"] = "step"
-    frequency_Hz: float | None = check(positive, default=None)
-    pulse_width_s: float | None = check(positive, default=None)
 
 
 @dataclass(frozen=True)
@@ -296,9 +288,6 @@ class SpinOrbit(DriveWaveform):
     """xi_FL (T per A/m^2)"""
     damping_like_T_per_A_m2: float = 0.0
     """xi_DL (T per A/m^2)"""
-    waveform: Literal["step", "sine", "pulse"] = "step"
-    frequency_Hz: float | None = check(positive, default=None)
-    pulse_width_s: float | None = check(positive, default=None)
 
 
 @dataclass(frozen=True)
@@ -308,9 +297,6 @@ class FieldInduced(DriveWaveform):
     electric_field_V_per_m: Vector
     coefficient_m2_per_V_s: float
     """c_E (m^2/(V s))"""
-    waveform: Literal["step", "sine", "pulse"] = "step"
-    frequency_Hz: float | None = check(positive, default=None)
-    pulse_width_s: float | None = check(positive, default=None)
 
 
 @dataclass(frozen=True)
