@@ -175,13 +175,13 @@ def test_magnetic_material_needs_exchange_and_damping():
     )
 
 
-def test_dynamics_needs_transport_none():
+def test_dynamics_refuses_the_ohmic_model():
     table = bar_table()
     table["regions"]["channel"]["magnetization_direction"] = [0, 0, 1]
     table.update(
         magnetization={"demagnetization": "none"}, dynamics=magnet_film_table()["dynamics"]
     )
-    expect_error(table, "physics.transport", "expected 'none' with [dynamics]")
+    expect_error(table, "physics.transport", "the ohmic model has no valley to couple to")
 
 
 def test_drives_need_dynamics():

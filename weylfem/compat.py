@@ -92,6 +92,13 @@ def assemble_matrix(form, bcs):
     return matrix
 
 
+def assemble_matrix_into(matrix, form, bcs) -> None:
+    """Assemble `form` into an existing (zeroed) matrix of the same pattern, Dirichlet rows
+    and columns replaced by identity."""
+    dolfinx.fem.petsc.assemble_matrix(matrix, form, bcs=bcs)
+    matrix.assemble()
+
+
 def assemble_rhs(linear_form, bilinear_form, bcs, with_linear: bool = True):
     """Right-hand side of a(u, v) = L(v) with Dirichlet conditions `bcs`: L assembled (or
     zero when `with_linear` is False), lifted by the Dirichlet values, ghost contributions

@@ -18,6 +18,7 @@ import tomllib
 from weylfem.device import (
     AppliedField,
     Contact,
+    Coupling,
     Device,
     Dynamics,
     Fields,
@@ -56,6 +57,7 @@ _SECTIONS: dict[str, Any] = {
     "applied_field": AppliedField | None,
     "torques": Torques,
     "dynamics": Dynamics | None,
+    "coupling": Coupling | None,
 }
 _REQUIRED = ("geometry", "regions")
 _MAGNET_PARAMETERS = (
@@ -304,12 +306,19 @@ def _check_magnetization(device: Device, source: str) -> None:
                     source, key, "expected a [dynamics] table (it drives the magnetization)"
                 )
         return
-    if device.physics.transport != "none":
+    if device.physics.transport == "ohmic":
         raise ConfigError(
             source,
             "physics.transport",
-            "expected 'none' with [dynamics] (transport coupled to magnetization dynamics is"
-            " not implemented yet)",
+            "expected 'none' (magnetization dynamics alone) or 'charge_valley' (coupled to the"
+            " valleys) with [dynamics]; the ohmic model has no valley to couple to",
+        )
+    if device.transient is not None:
+        raise ConfigError(
+            source,
+            "transient",
+            "expected no [transient] with [dynamics] ([dynamics] sets the time steps; a"
+            " transient valley balance is [coupling] valley = 'transient')",
         )
     magnetization = device.magnetization
     if magnetization is None:
@@ -361,6 +370,32 @@ def _check_magnetization(device: Device, source: str) -> None:
             f"expected the checkpoint.npz of an earlier run: {path}",
         )
     _check_demagnetization_groups(device, regions, source)
+    if device.physics.transport == "charge_valley":
+        check_valley_coupling({name: device.material_of(name) for name in regions}, source)
+
+
+def check_valley_coupling(materials: Mapping[str, Material], source: str) -> None:
+    """Magnets coupled to the valleys (region name -> material) need eta = hbar k0 and
+    alpha >= alpha_min = (gamma/M_s) sigma (eta/e)^2 (else the model is not dissipative,
+    model.md Sec. 3); ConfigError naming `source` otherwise."""
+    for name, material in materials.items():
+        key = f"regions.{name}.material"
+        if material.valley_coupling_J_s_per_m is None:
+            raise ConfigError(
+                source,
+                key,
+                f"expected node_half_separation_per_m in {material.name!r} (eta = hbar k0"
+                " couples m to the valleys)",
+            )
+        minimum = material.minimum_gilbert_damping
+        if material.gilbert_damping < minimum:
+            raise ConfigError(
+                source,
+                key,
+                f"expected gilbert_damping >= alpha_min = (gamma/M_s) sigma (eta/e)^2 ="
+                f" {minimum:.4g} in {material.name!r} (it has {material.gilbert_damping:.4g});"
+                " below it the coupled model creates energy: raise alpha, or lower k0 or sigma",
+            )
 
 
 def _check_demagnetization_groups(device: Device, regions: tuple[str, ...], source: str) -> None:

@@ -368,6 +368,24 @@ class Dynamics:
 
 
 @dataclass(frozen=True)
+class Coupling(DriveWaveform):
+    """Transport coupled to the magnetization dynamics (physics.transport =
+    'charge_valley' with [dynamics]): the valley torque in the LLG and the valley-motive
+    force in the valley current (model.md Sec. 3).
+
+    `valley`: ``quasi_static`` (the transport is solved anew after every LLG step, the
+    default: electrons are fast) or ``transient`` (one backward-Euler step of the valley
+    balance e^2 N dphi_v/dt per LLG step).  Every contact's set value is multiplied by
+    the waveform w(t) (`DriveWaveform`; default ``step``: on from t = 0).  Contact
+    voltages are averaged in time from `average_from_s` on (the DC voltages of a
+    pumping run).
+    """
+
+    valley: Literal["quasi_static", "transient"] = "quasi_static"
+    average_from_s: float = check(non_negative, default=0.0)
+
+
+@dataclass(frozen=True)
 class Device:
     """A complete device description."""
 
@@ -394,7 +412,10 @@ class Device:
     """time-dependent applied field of the dynamics"""
     torques: Torques = field(default_factory=Torques)
     dynamics: Dynamics | None = None
-    """magnetization dynamics run (with physics.transport = 'none')"""
+    """magnetization dynamics run (alone with physics.transport = 'none', coupled to the
+    transport with 'charge_valley')"""
+    coupling: Coupling | None = None
+    """options of transport coupled to dynamics (None: the defaults when coupled)"""
 
     def material_of(self, region: str) -> Material:
         """The material of a region."""

@@ -167,7 +167,7 @@ def _jsonable(value):
 
 def cellwise_vector(expression, mesh, name: str) -> fem.Function:
     """Interpolate a vector UFL expression into a DG0 field (value at cell midpoints)."""
-    space = compat.function_space(mesh, "DG", 0, (mesh.geometry.dim,))
+    space = compat.function_space(mesh, "DG", 0, expression.ufl_shape)
     field = fem.Function(space, name=name)
     field.interpolate(fem.Expression(expression, compat.interpolation_points(space)))
     return field

@@ -16,6 +16,8 @@ import numpy as np
 from mpi4py import MPI
 
 import weylfem
+from weylfem.coupled.problem import CoupledProblem
+from weylfem.coupled.setup import build_coupled
 from weylfem.device import Device
 from weylfem.geometry import build_device_mesh, measure_groups
 from weylfem.magnet.evolution import (
@@ -234,9 +236,19 @@ def run_dynamics(
         with timings.phase("mesh"):
             device_mesh = mesh_device(device, comm)
         with timings.phase("setup"):
-            magnet = build_magnet(device, device_mesh)
+            if device.physics.transport == "charge_valley":
+                setup = build_coupled(device, device_mesh)
+                coupled, magnet = setup.problem, setup.magnet
+            else:
+                coupled, magnet = None, build_magnet(device, device_mesh)
         evolution = evolve(
-            magnet.problem, device, stage, resume=resume, quiet=quiet, on_step=on_step
+            magnet.problem,
+            device,
+            stage,
+            coupled=coupled,
+            resume=resume,
+            quiet=quiet,
+            on_step=on_step,
         )
         timings.update(evolution.timings_s)
         with timings.phase("results"):
@@ -255,6 +267,8 @@ def run_dynamics(
                     plot_magnetization_series(stage / "series.png", series, device.name)
                 outputs["series_png"] = "series.png"
             results = _dynamics_results(device, magnet, evolution)
+            if coupled is not None:
+                results.update(_coupled_results(device, coupled))
         timings["total"] = comm.allreduce(time.perf_counter() - start, op=MPI.MAX)
         results["outputs"] = outputs
         results["timings_s"] = dict(timings)
@@ -298,6 +312,35 @@ def _dynamics_results(device: Device, magnet: MagnetSetup, evolution: EvolutionR
             "choice": integrator.solver_choice,
             **({} if integrator.solver is None else integrator.solver.describe()),
         },
+    }
+
+
+def _coupled_results(device: Device, coupled: CoupledProblem) -> dict:
+    """What a coupled run adds to results.json (collective)."""
+    order = coupled.transport.contact_order
+    field_like, damping_like = coupled.valley_torque_J()
+    return {
+        "model": "charge_valley coupled to magnetization dynamics",
+        "coupling": {
+            "valley": coupled.valley,
+            "hall_follows_m": coupled.hall_follows_m,
+            "transport_solver": {
+                "choice": coupled.transport.solver_choice,
+                **coupled.transport.solver.describe(),
+            },
+        },
+        "contacts": _contact_table(device, order, coupled.voltages_V, coupled.currents_A),
+        "contact_order": order,
+        "average_voltages_V": dict(zip(order, coupled.average_voltages_V(), strict=True)),
+        "valley_torque_J": {
+            "field_like": field_like,
+            "damping_like": damping_like,
+            "total": field_like + damping_like,
+        },
+        "interface_torques": {
+            name: torque.report() for name, torque in coupled.interface_torques().items()
+        },
+        "energy_balance": coupled.ledger.report(),
     }
 
 

@@ -45,6 +45,7 @@ def iterative_block_options(fields: int) -> dict[str, str]:
         options[f"fieldsplit_{i}_pc_hypre_type"] = "boomeramg"
     return options
 
+
 _REASONS = {
     value: name
     for name, value in vars(PETSc.KSP.ConvergedReason).items()
@@ -76,9 +77,7 @@ class LinearSolver:
         self.name = name
         self.kind = kind
         self.prefix = f"weylfem_{name}_{next(_counter)}_"
-        defaults = (
-            DIRECT_OPTIONS if kind == "direct" else {**iterative_options, "ksp_rtol": rtol}
-        )
+        defaults = DIRECT_OPTIONS if kind == "direct" else {**iterative_options, "ksp_rtol": rtol}
         self.options = {key: str(value) for key, value in {**defaults, **petsc_options}.items()}
         self.ksp = PETSc.KSP().create(matrix.getComm())
         self.ksp.setOptionsPrefix(self.prefix)

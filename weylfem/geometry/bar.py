@@ -23,7 +23,11 @@ class BarGeometry(Geometry):
 
     Contacts cover a centred patch of each end face, `contact_width` wide along y
     (default: the whole face).  Physical groups: region ``channel``; boundaries
-    ``source`` (x = 0), ``drain`` (x = length) and ``walls`` (the rest).
+    ``source`` (x = 0), ``drain`` (x = length) and ``walls`` (the rest).  With
+    `film_faces`, the walls are split so that a film's two faces can differ (one
+    relaxing valley, say): ``bottom`` and ``top`` are the faces normal to the last axis
+    (y = 0 and y = width in 2D, z = 0 and z = thickness in 3D) and ``walls`` the rest (the
+    faces y = 0 and y = width in 3D; the end faces beside narrower contacts).
     """
 
     kind: Literal["bar"] = "bar"
@@ -31,6 +35,7 @@ class BarGeometry(Geometry):
     width: float = check(positive, default=2.0)
     thickness: float = check(positive, default=0.5)
     contact_width: float | None = check(positive, default=None)
+    film_faces: bool = False
 
     def validate(self):
         """Cross-field checks (yields key, message)."""
@@ -47,7 +52,16 @@ class BarGeometry(Geometry):
 
     def facet_groups(self) -> tuple[str, ...]:
         """Names of the boundary groups this geometry creates."""
-        return ("source", "drain", "walls")
+        if not self.film_faces:
+            return ("source", "drain", "walls")
+        return ("source", "drain", "bottom", "top") + (("walls",) if self._side_walls else ())
+
+    @property
+    def _side_walls(self) -> bool:
+        """Whether film faces leave other walls: the y faces in 3D, or the parts of the end
+        faces beside narrower contacts."""
+        partial = self.contact_width is not None and self.contact_width < self.width
+        return self.dimension == 3 or partial
 
     def cross_section(self) -> float:
         """Area (3D) or width (2D) normal to the bar axis, in length_unit**(dimension-1)."""
@@ -78,12 +92,14 @@ class BarGeometry(Geometry):
         def on_end(x_end):
             return lambda c: near(c[0], x_end, tol) and abs(c[1] - self.width / 2) < half + tol
 
-        facets = classify(
-            gmsh,
-            dim - 1,
-            boundary_of(gmsh, dim, bodies),
-            [("source", on_end(0.0)), ("drain", on_end(self.length))],
-            default="walls",
-        )
+        rules = [("source", on_end(0.0)), ("drain", on_end(self.length))]
+        if self.film_faces:
+            axis, extent = (1, self.width) if dim == 2 else (2, self.thickness)
+            rules += [
+                ("bottom", lambda c: near(c[axis], 0.0, tol)),
+                ("top", lambda c: near(c[axis], extent, tol)),
+            ]
+        default = "walls" if self._side_walls or not self.film_faces else None
+        facets = classify(gmsh, dim - 1, boundary_of(gmsh, dim, bodies), rules, default=default)
         add_physical_groups(gmsh, dim, {"channel": bodies})
         add_physical_groups(gmsh, dim - 1, facets)

@@ -55,6 +55,8 @@ class Checkpoint:
     potentials: dict[str, np.ndarray]
     """owned values of each term's scalar potential, by term name"""
     device: dict
+    extras: dict[str, object] = dataclasses.field(default_factory=dict)
+    """global (not per-node) numbers and arrays of a coupled run, by name"""
 
 
 def write_checkpoint(
@@ -91,6 +93,7 @@ def write_checkpoint(
             max_change=state.max_change,
             previous_step_s=np.nan if state.history is None else state.history[1],
             device=json.dumps(state.device),
+            **{f"extra_{name}": value for name, value in state.extras.items()},
         )
         try:
             replace_atomically(path, lambda file: np.savez(file, **arrays))
@@ -165,6 +168,7 @@ def read_checkpoint(
         history=history,
         potentials=potentials,
         device=saved_device,
+        extras={key[6:]: arrays[key] for key in arrays if key.startswith("extra_")},
     )
 
 
@@ -191,8 +195,9 @@ def capture(
     step_s: float,
     max_change: float,
     device: dict,
+    extras: dict[str, object] | None = None,
 ) -> Checkpoint:
-    """This rank's part of the state after `step`."""
+    """This rank's part of the state after `step` (`extras`: global data to keep)."""
     return Checkpoint(
         step=step,
         time_s=problem.time_s,
@@ -202,6 +207,7 @@ def capture(
         history=integrator.history,
         potentials=potentials_of(problem),
         device=device,
+        extras=dict(extras or {}),
     )
 
 

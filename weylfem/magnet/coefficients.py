@@ -86,7 +86,7 @@ def build_magnet_coefficients(
             raise ConfigError(source, f"regions.{name}.anisotropy_axis", "a nonzero direction")
 
     def scalar(name: str, value) -> fem.Function:
-        return _regionwise(
+        return regionwise(
             device_mesh, name, {r: [value(g.material) or 0.0] for r, g in regions.items()}
         )
 
@@ -100,7 +100,7 @@ def build_magnet_coefficients(
         saturation_magnetization=scalar("M_s", lambda m: m.saturation_magnetization_A_per_m),
         exchange=scalar("A", lambda m: m.exchange_stiffness_J_per_m),
         uniaxial_anisotropy=scalar("K_u", lambda m: m.uniaxial_anisotropy_J_per_m3),
-        anisotropy_axis=_regionwise(
+        anisotropy_axis=regionwise(
             device_mesh, "anisotropy_axis", {r: axis(g) for r, g in regions.items()}, shape=(3,)
         ),
         cubic_anisotropy=scalar("K_c", lambda m: m.cubic_anisotropy_J_per_m3),
@@ -113,7 +113,7 @@ def build_magnet_coefficients(
     )
 
 
-def _regionwise(
+def regionwise(
     device_mesh: DeviceMesh, name: str, values: Mapping[str, object], shape: tuple[int, ...] = ()
 ) -> fem.Function:
     """A DG0 function equal to values[region] on each listed region and zero elsewhere."""

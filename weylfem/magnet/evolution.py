@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mpi4py import MPI
 
@@ -44,6 +45,9 @@ from weylfem.magnet.series import SeriesFile, series_columns
 from weylfem.magnet.tangent_plane import TangentPlaneIntegrator
 from weylfem.output import FieldFile, RunDirectory, xdmf_times
 from weylfem.progress import ProgressBar
+
+if TYPE_CHECKING:
+    from weylfem.coupled.problem import CoupledProblem
 
 RELAXATION_TIME_S = -math.inf
 """When a relaxation runs: before t = 0, so that every drive's waveform is 0."""
@@ -69,20 +73,10 @@ class EvolutionResult:
     """wall time of relaxation, steps and outputs (the slowest rank's)"""
 
 
-def evolve(
-    problem: MicromagneticProblem,
-    device: Device,
-    directory: Path,
-    *,
-    resume: bool = False,
-    quiet: bool = False,
-    on_step: StepObserver | None = None,
-) -> EvolutionResult:
-    """Run device.dynamics on `problem`, writing into `directory` (collective); `resume`
-    continues from directory/checkpoint.npz; `quiet` hides the progress bar."""
+def make_integrator(problem: MicromagneticProblem, device: Device) -> TangentPlaneIntegrator:
+    """The LLG integrator [dynamics] and [solver] ask for."""
     dynamics, solver = device.dynamics, device.solver
-    comm = problem.device_mesh.comm
-    integrator = TangentPlaneIntegrator(
+    return TangentPlaneIntegrator(
         problem,
         dynamics.scheme,
         dynamics.theta_value,
@@ -91,6 +85,26 @@ def evolve(
         direct_max_dofs=solver.direct_max_dofs,
         petsc_options=solver.petsc_options,
     )
+
+
+def evolve(
+    problem: MicromagneticProblem,
+    device: Device,
+    directory: Path,
+    *,
+    coupled: CoupledProblem | None = None,
+    resume: bool = False,
+    quiet: bool = False,
+    on_step: StepObserver | None = None,
+) -> EvolutionResult:
+    """Run device.dynamics on `problem`, writing into `directory` (collective); with
+    `coupled` (whose magnet is `problem`) the transport is stepped along and its columns
+    and fields join the outputs.  `resume` continues from directory/checkpoint.npz;
+    `quiet` hides the progress bar."""
+    dynamics = device.dynamics
+    comm = problem.device_mesh.comm
+    integrator = make_integrator(problem, device) if coupled is None else coupled.integrator
+    advance = integrator.step if coupled is None else coupled.step
     record = device_record(device)
     wall: dict[str, float] = defaultdict(float)
     relaxation, start, max_change = None, 0, 0.0
@@ -98,13 +112,19 @@ def evolve(
         state = read_checkpoint(directory / CHECKPOINT, problem, record)
         restore(problem, integrator, state)
         start, max_change = state.step, state.max_change
+        if coupled is not None:
+            coupled.resume(state.extras)
     else:
         if dynamics.relax_first:
             with _timed(wall, "relax"):
                 problem.set_time(RELAXATION_TIME_S)
+                if coupled is not None:
+                    coupled.synchronize()  # the drives off: no valley torque
                 relaxation = _relax(problem, device)
         problem.set_time(0.0)
-    files = _RunFiles(directory, problem, device, record, start if resume else None)
+        if coupled is not None:
+            coupled.synchronize()
+    files = _RunFiles(directory, problem, device, record, start if resume else None, coupled)
     last, step_s = dynamics.steps(), dynamics.time_step_s
     bar = ProgressBar(start, last, dynamics.end_time_s, comm, enabled=not quiet)
     try:
@@ -113,7 +133,7 @@ def evolve(
                 files.write(0, 0.0, 0.0, integrator, row=True, snapshot=True, checkpoint=True)
         for step in range(start + 1, last + 1):
             with _timed(wall, "steps"):
-                max_change = max(max_change, integrator.step(step_s))
+                max_change = max(max_change, advance(step_s))
             final = step == last
             row = step % dynamics.series_every == 0 or final
             with _timed(wall, "output"):
@@ -178,11 +198,14 @@ class _RunFiles:
         device: Device,
         record: dict,
         resume_step: int | None,
+        coupled: CoupledProblem | None,
     ):
-        self.problem, self.record = problem, record
+        self.problem, self.record, self.coupled = problem, record, coupled
         self.checkpoint_path = directory / CHECKPOINT
         self.term_names = [term.name for term in problem.terms]
         columns = series_columns(self.term_names)
+        if coupled is not None:
+            columns += coupled.series_columns()
         comm = problem.device_mesh.comm
         self.series = SeriesFile(directory / SERIES, columns, comm, keep_until=resume_step)
         self.snapshot_path = directory / SNAPSHOTS
@@ -219,18 +242,23 @@ class _RunFiles:
                     *(energies[name] for name in (*self.term_names, "total")),
                     problem.max_torque_T(),
                     max_change,
+                    *([] if self.coupled is None else self.coupled.series_values()),
                 ],
             )
         if snapshot and self.snapshots is not None and problem.time_s > self.written_until:
             problem.update()
-            self.snapshots.write([problem.m, problem.effective_field], problem.time_s)
+            fields = [problem.m, problem.effective_field]
+            if self.coupled is not None:
+                fields += self.coupled.snapshot_fields()
+            self.snapshots.write(fields, problem.time_s)
         if checkpoint:
             self.series.sync()
             if self.snapshots is not None:
                 self.snapshots.close()
                 self.snapshots = FieldFile(self.snapshot_path, problem.device_mesh, append=True)
             kept = 0.0 if row else max_change
-            state = capture(problem, integrator, step, step_s, kept, self.record)
+            extras = {} if self.coupled is None else self.coupled.running_totals()
+            state = capture(problem, integrator, step, step_s, kept, self.record, extras)
             write_checkpoint(self.checkpoint_path, problem, state, problem.device_mesh.comm)
             # a resumed run starts with the terms out of date (its demagnetizing potential
             # a restored initial guess); so does this one, so that both compute the same

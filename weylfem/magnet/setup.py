@@ -14,6 +14,7 @@ t = 0: a relaxation before the run is done at a negative time, with the drives o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,17 +80,34 @@ class MagnetSetup:
         return description
 
 
-def build_magnet(device: Device, device_mesh: DeviceMesh, source: str = "device") -> MagnetSetup:
-    """The MicromagneticProblem of `device` on its mesh; `source` names it in errors."""
-    regions = device.magnetic_regions()
-    coefficients = build_magnet_coefficients(
+def magnet_coefficients(
+    device: Device, device_mesh: DeviceMesh, source: str = "device"
+) -> MagnetCoefficients:
+    """The coefficients of the device's magnetic regions; `source` names it in errors."""
+    return build_magnet_coefficients(
         device_mesh,
         {
             name: MagneticRegion(device.material_of(name), device.regions[name].anisotropy_axis)
-            for name in regions
+            for name in device.magnetic_regions()
         },
         source,
     )
+
+
+def build_magnet(
+    device: Device,
+    device_mesh: DeviceMesh,
+    source: str = "device",
+    *,
+    coefficients: MagnetCoefficients | None = None,
+    extra_torques: Sequence[TorqueTerm] = (),
+) -> MagnetSetup:
+    """The MicromagneticProblem of `device` on its mesh; `source` names it in errors.
+    `coefficients` (from `magnet_coefficients`) and `extra_torques` (built on them, such
+    as the valley torque of a coupled run) join the device's own."""
+    regions = device.magnetic_regions()
+    if coefficients is None:
+        coefficients = magnet_coefficients(device, device_mesh, source)
     terms: list[EnergyTerm] = [Exchange(coefficients)]
     materials = [device.material_of(name) for name in regions]
     for parameter, term in _OPTIONAL_TERMS:
@@ -101,9 +119,8 @@ def build_magnet(device: Device, device_mesh: DeviceMesh, source: str = "device"
     demagnetization = _demagnetization(device, device_mesh, coefficients, source)
     if demagnetization is not None:
         terms.append(demagnetization)
-    problem = MicromagneticProblem(
-        device_mesh, coefficients, terms, (0.0, 0.0, 1.0), _torques(device, coefficients)
-    )
+    torques = [*_torques(device, coefficients), *extra_torques]
+    problem = MicromagneticProblem(device_mesh, coefficients, terms, (0.0, 0.0, 1.0), torques)
     problem.set_magnetization(_initial_directions(device, problem, regions))
     potential = demagnetization if isinstance(demagnetization, Demagnetization) else None
     return MagnetSetup(problem, regions, potential)

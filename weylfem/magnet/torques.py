@@ -32,18 +32,25 @@ from weylfem.magnet.energy import gradient3, vector_input
 
 
 class TorqueTerm:
-    """A torque T(m) (1/s) driven by a field that may vary in time."""
+    """A torque T(m) (1/s) that is not the derivative of an energy."""
 
     name: str = ""
+
+    def torque(self, m) -> ufl.core.expr.Expr:
+        """T(m) in 1/s."""
+        raise NotImplementedError
+
+    def set_time(self, time_s: float) -> None:
+        """Evaluate time-dependent drives at `time_s`; undriven torques: nothing."""
+
+
+class DrivenTorque(TorqueTerm):
+    """A torque driven by a current density or field that may vary in time."""
 
     def __init__(self, mesh, drive, waveform: Callable[[float], float] | None = None):
         self.scale = fem.Constant(mesh, 1.0)
         self.drive = self.scale * vector_input(mesh, drive)
         self.waveform = waveform
-
-    def torque(self, m) -> ufl.core.expr.Expr:
-        """T(m) in 1/s."""
-        raise NotImplementedError
 
     def set_time(self, time_s: float) -> None:
         """Scale the drive by the waveform at `time_s`."""
@@ -56,7 +63,7 @@ def _directional(m, direction) -> ufl.core.expr.Expr:
     return ufl.dot(gradient3(m), direction)
 
 
-class ZhangLiTorque(TorqueTerm):
+class ZhangLiTorque(DrivenTorque):
     """Adiabatic and non-adiabatic spin-transfer torque of a current density J."""
 
     name = "zhang_li"
@@ -84,7 +91,7 @@ class ZhangLiTorque(TorqueTerm):
         return -advection + self.beta * ufl.cross(m, advection)
 
 
-class FieldInducedTorque(TorqueTerm):
+class FieldInducedTorque(DrivenTorque):
     """KLLS intrinsic non-adiabatic torque -c_E m x (E.grad)m of an electric field E."""
 
     name = "field_induced"
@@ -104,7 +111,7 @@ class FieldInducedTorque(TorqueTerm):
         return -self.coefficient * ufl.cross(m, _directional(m, self.drive))
 
 
-class SpinOrbitTorque(TorqueTerm):
+class SpinOrbitTorque(DrivenTorque):
     """Field-like and damping-like spin-orbit torques with spin direction p."""
 
     name = "spin_orbit"

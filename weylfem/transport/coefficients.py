@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import ufl
 from dolfinx import fem
 
 from weylfem import compat
@@ -21,8 +22,9 @@ from weylfem.errors import ConfigError
 from weylfem.field_files import grid_field
 from weylfem.geometry import DeviceMesh
 
-VectorField = Callable[[np.ndarray], np.ndarray] | fem.Function
-"""A vector field given in code: f(x (3, n)) -> (3, n) values, or a 3-vector Function."""
+VectorField = Callable[[np.ndarray], np.ndarray] | fem.Function | ufl.core.expr.Expr
+"""A vector field given in code: f(x (3, n)) -> (3, n) values, a 3-vector Function, or a
+UFL 3-vector expression (used as it is, e.g. the evolving magnetization of a coupled run)."""
 
 
 @dataclass
@@ -41,7 +43,7 @@ class TransportCoefficients:
     """e^2 N / tau_v (S/m^3)"""
     density_of_states: fem.Function
     """N (J^-1 m^-3)"""
-    magnetization: fem.Function
+    magnetization: fem.Function | ufl.core.expr.Expr
     """unit direction m (3-vector; zero where unmagnetized)"""
     magnetic_field: fem.Function
     """B (T, 3-vector)"""
@@ -76,15 +78,7 @@ def build_coefficients(
             valley(lambda m: e2 * m.density_of_states_per_J_m3 / m.valley_relaxation_time_s),
         ),
         density_of_states=parameter("N", valley(lambda m: m.density_of_states_per_J_m3)),
-        magnetization=_vector_field(
-            device_mesh,
-            "m",
-            magnetization,
-            device.fields.magnetization_file,
-            "fields.magnetization_file",
-            {r: _unit(region.magnetization_direction) for r, region in device.regions.items()},
-            normalise=True,
-        ),
+        magnetization=device_magnetization(device, device_mesh, magnetization),
         magnetic_field=_vector_field(
             device_mesh,
             "B",
@@ -96,6 +90,22 @@ def build_coefficients(
                 for r, region in device.regions.items()
             },
         ),
+    )
+
+
+def device_magnetization(
+    device: Device, device_mesh: DeviceMesh, given: VectorField | None = None
+) -> fem.Function | ufl.core.expr.Expr:
+    """The fixed unit magnetization of the transport: `given` in code, else sampled from
+    fields.magnetization_file, else each region's magnetization_direction (DG0)."""
+    return _vector_field(
+        device_mesh,
+        "m",
+        given,
+        device.fields.magnetization_file,
+        "fields.magnetization_file",
+        {r: _unit(region.magnetization_direction) for r, region in device.regions.items()},
+        normalise=True,
     )
 
 
@@ -138,6 +148,8 @@ def _vector_field(
         return _fill_regions(fem.Function(space, name=name), device_mesh, per_region)
     if isinstance(given, fem.Function):
         given.name = name
+        return given
+    if isinstance(given, ufl.core.expr.Expr):
         return given
     space = compat.function_space(mesh, "Lagrange", 1, (3,))
     field = fem.Function(space, name=name)

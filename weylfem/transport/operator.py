@@ -54,6 +54,16 @@ class ContactOperator:
         self._units: list[np.ndarray] | None = None
         self._conductance: np.ndarray | None = None
 
+    def refresh(self) -> None:
+        """Reassemble the matrix after a coefficient of a(u, v) changed (the magnetization
+        of a coupled run): the factorization and the unit solutions are redone on use."""
+        matrix = self.solver.ksp.getOperators()[0]
+        matrix.zeroEntries()
+        compat.assemble_matrix_into(matrix, self.bilinear_form, self.problem.bcs)
+        self.solver.ksp.setOperators(matrix)
+        self._units = None
+        self._conductance = None
+
     def _solve(self, state: fem.Function, unit_contact: int | None) -> None:
         """state := the solution with 1 V on `unit_contact` and no right side, or (None)
         with the right side and every contact at 0 V."""

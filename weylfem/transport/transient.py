@@ -17,7 +17,7 @@ and every contact at 0 V, combined exactly through the contact response.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,16 +81,30 @@ class TransientTransport:
             total([history, problem.source_form(v)]),
         )
 
-    def _drives(self, time: float) -> dict[str, Contact]:
-        scale = self.transient.drive_scale(time)
-        contacts = {}
-        for name, contact in self.problem.device.contacts.items():
-            if contact.voltage_V is not None:
-                contact = dataclasses.replace(contact, voltage_V=scale * contact.voltage_V)
-            elif contact.current_A is not None:
-                contact = dataclasses.replace(contact, current_A=scale * contact.current_A)
-            contacts[name] = contact
-        return contacts
+    def refresh(self) -> None:
+        """Reassemble both operators after the magnetization changed (coupled runs)."""
+        self.start.refresh()
+        self.step.refresh()
+
+    def initial_state(self, state: fem.Function) -> tuple[np.ndarray, np.ndarray]:
+        """state := the consistent start (phi_v = 0, charge balance for the drive at
+        t = 0); returns the contact voltages and currents."""
+        drives = scaled_contacts(self.problem.device.contacts, self.transient.drive_scale(0.0))
+        _, voltages, currents = self.start.solve(state, drives)
+        return voltages, currents
+
+    def advance(
+        self, state: fem.Function, time: float, scale: float | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """One step: state (at time - dt on entry) := the state at `time`, with the drives
+        scaled by `scale` (default: the transient's waveform at `time`); returns the
+        contact voltages and currents."""
+        self.previous.x.array[:] = state.x.array
+        factor = self.transient.drive_scale(time) if scale is None else scale
+        _, voltages, currents = self.step.solve(
+            state, scaled_contacts(self.problem.device.contacts, factor)
+        )
+        return voltages, currents
 
     def run(
         self, on_step: Callable[[int, float, fem.Function], None] | None = None
@@ -103,12 +117,23 @@ class TransientTransport:
         voltages = np.zeros((steps + 1, len(order)))
         currents = np.zeros((steps + 1, len(order)))
         state = fem.Function(self.problem.space, name="u")
-        _, voltages[0], currents[0] = self.start.solve(state, self._drives(0.0))
+        voltages[0], currents[0] = self.initial_state(state)
         if on_step is not None:
             on_step(0, 0.0, state)
         for n in range(1, steps + 1):
-            self.previous.x.array[:] = state.x.array
-            _, voltages[n], currents[n] = self.step.solve(state, self._drives(times[n]))
+            voltages[n], currents[n] = self.advance(state, float(times[n]))
             if on_step is not None:
                 on_step(n, float(times[n]), state)
         return TransientSeries(times, voltages, currents, list(order))
+
+
+def scaled_contacts(contacts: Mapping[str, Contact], scale: float) -> dict[str, Contact]:
+    """The contacts with every set value (voltage_V or current_A) multiplied by `scale`."""
+    scaled = {}
+    for name, contact in contacts.items():
+        if contact.voltage_V is not None:
+            contact = dataclasses.replace(contact, voltage_V=scale * contact.voltage_V)
+        elif contact.current_A is not None:
+            contact = dataclasses.replace(contact, current_A=scale * contact.current_A)
+        scaled[name] = contact
+    return scaled
