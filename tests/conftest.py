@@ -85,3 +85,47 @@ def magnet_film_table() -> dict:
         "magnetization": {"demagnetization": "thin_film"},
         "dynamics": {"end_time_s": 1e-11, "time_step_s": 1e-12},
     }
+
+
+COUPLED_MAGNET = {"base": "Co3Sn2S2", "node_half_separation_per_m": 1.2e8}
+"""Co3Sn2S2 with a smaller eta, so that alpha = 0.05 is above alpha_min (0.022)."""
+
+
+def interface_film_table(
+    conductance: float = 1e15,
+    field_T: float = 1.0,
+    voltage_V: float = 1e-3,
+    direction=(0.0, 0.0, 1.0),
+    mesh_size_um: float = 0.2,
+    thickness_um: float = 8.0,
+    magnet: dict | None = None,
+) -> dict:
+    """A 2D magnetic Weyl film, 8 um long (x, the current) and `thickness_um` thick (y),
+    whose bottom face (y = 0) relaxes valley with G_v = `conductance`; the top face and
+    the contacts at the ends are valley-insulating, so phi_v depends on y alone: a valley
+    boundary layer at the bottom face under the uniform drive E.B."""
+    return {
+        "name": "interface film",
+        "geometry": {
+            "kind": "bar",
+            "dimension": 2,
+            "length_unit": "um",
+            "length": 8.0,
+            "width": thickness_um,
+            "mesh_size": mesh_size_um,
+            "film_faces": True,
+        },
+        "materials": {"weyl_magnet": dict(magnet or COUPLED_MAGNET)},
+        "regions": {
+            "channel": {"material": "weyl_magnet", "magnetization_direction": list(direction)}
+        },
+        "contacts": {
+            "source": {"voltage_V": voltage_V, "valley_conductance_S_per_m2": 0.0},
+            "drain": {"voltage_V": 0.0, "valley_conductance_S_per_m2": 0.0},
+        },
+        "walls": {"bottom": {"valley_conductance_S_per_m2": conductance}},
+        "fields": {"magnetic_field_T": [field_T, 0.0, 0.0]},
+        "physics": {"transport": "charge_valley"},
+        "magnetization": {"demagnetization": "none"},
+        "dynamics": {"end_time_s": 2e-12, "time_step_s": 2e-14},
+    }
