@@ -114,3 +114,51 @@ def test_energy_balance_closes(comm, beta):
 )
 def test_a_wrong_sign_on_one_side_breaks_the_balance(comm, beta, flip):
     assert run(comm, 2e-14, 50, beta, **flip).relative_residual > 0.03
+
+
+def reciprocity_table(field, direction, source: dict) -> dict:
+    table = interface_film_table(direction=direction, mesh_size_um=0.4, thickness_um=4.0)
+    table["fields"]["magnetic_field_T"] = list(field)
+    table["contacts"]["source"] = {**source, "valley_conductance_S_per_m2": 0.0}
+    return table
+
+
+def test_torque_per_current_equals_pumped_voltage_per_rate(comm):
+    """Onsager: the torque the valleys exert per unit current entering at `source`, in
+    the direction of a rotation rate delta (T_delta = int M_s B_v . delta dx), equals
+    the voltage the same rotation rate pumps at the floating `source` with B and m
+    reversed (model.md: L(B, m)^T = L(-B, -m); the torque and the motive force carry
+    (1 - beta m x) on both sides)."""
+    field, m = np.array([1.0, 0.5, 0.0]), np.array([0.3, 0.5, 0.8]) / np.sqrt(0.98)
+    delta = np.cross(m, [1.0, 0.0, 0.0])
+    delta /= np.linalg.norm(delta)
+    rate = 1e9  # 1/s
+
+    current = 1e-3
+    device = device_from_mapping(reciprocity_table(field, m, {"current_A": current}))
+    driven = assemble(device, mesh_device(device, comm))
+    link, magnet = driven.link, driven.magnet
+    coupling = link.coupling
+    gradient = gradient3(link.valley_potential)
+    direction = fem.Constant(magnet.device_mesh.mesh, tuple(delta))
+    work = (
+        -(coupling.eta * coupling.conductivity / ELEMENTARY_CHARGE)
+        * ufl.dot(gradient, direction + coupling.beta * ufl.cross(magnet.m, direction))
+        * magnet.dx
+    )
+    torque = comm.allreduce(fem.assemble_scalar(fem.form(work)), op=MPI.SUM)
+
+    def pumped_voltage(sign: float) -> float:
+        table = reciprocity_table(sign * field, sign * m, {"current_A": 0.0})
+        device = device_from_mapping(table)
+        pump = assemble(device, mesh_device(device, comm))
+        values = pump.link.rate.x.array.reshape(-1, 3)
+        values[pump.magnet.magnetic_nodes] = rate * delta
+        pump.link.rate.x.scatter_forward()
+        pump.solve_transport()
+        index = pump.transport.contact_order.index("source")
+        return pump.voltages_V[index]
+
+    reciprocal = pumped_voltage(-1.0) / rate
+    assert torque / current == pytest.approx(reciprocal, rel=1e-6)
+    assert abs(torque / current - pumped_voltage(1.0) / rate) > 0.1 * abs(reciprocal)
