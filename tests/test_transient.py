@@ -98,9 +98,7 @@ def test_converges_to_exact_solution(theta, order, comm):
     tau = 5e-11
     errors = []
     for steps in (10, 20, 40):
-        device, series = run_bar(
-            comm, end_time_s=2 * tau, time_step_s=2 * tau / steps, theta=theta
-        )
+        device, series = run_bar(comm, end_time_s=2 * tau, time_step_s=2 * tau / steps, theta=theta)
         capacitance, tau, gamma, _ = bulk_constants(device)
         phi_inf = tau * gamma * FIELD_T * DRIVE_V / (capacitance * LENGTH_M)
         exact = source_current(phi_inf * (1 - np.exp(-series.times_s / tau)), device)
