@@ -144,3 +144,30 @@ def test_parallel_run_agrees_with_serial(shared_tmp_path, comm):
     for name in ("source", "drain"):
         a, b = (run["contacts"][name]["current_A"] for run in (together, alone))
         assert a == pytest.approx(b, rel=1e-9)
+
+
+@pytest.mark.serial
+def test_cli_runs_the_docs_coupled_film(tmp_path):
+    """The coupled film of docs/device-file.md, shortened to 5 steps on a coarser mesh,
+    through `weylfem run` (and its summary)."""
+    import re
+    import subprocess
+
+    from conftest import ROOT, WEYLFEM
+
+    text = (ROOT / "docs" / "device-file.md").read_text()
+    block = next(b for b in re.findall(r"```toml\n(.*?)```", text, re.S) if "torque film" in b)
+    block = block.replace("mesh_size = 0.2", "mesh_size = 0.8").replace(
+        "end_time_s = 2.0e-12", "end_time_s = 1.0e-13"
+    )
+    path = tmp_path / "film.toml"
+    path.write_text(block)
+    done = subprocess.run(
+        [str(WEYLFEM), "run", str(path), "--out", str(tmp_path / "out"), "--quiet"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "energy balance: residual" in done.stdout
+    assert "valley torque per area at bottom" in done.stdout
+    assert (tmp_path / "out" / "results.json").is_file()

@@ -221,7 +221,7 @@ class Material:
     @property
     def minimum_gilbert_damping(self) -> float | None:
         """alpha_min = (gamma / M_s) sigma (eta / e)^2: the magnet-valley model dissipates iff
-        alpha >= alpha_min (model.md Sec. 3).  Reported here, not enforced."""
+        alpha >= alpha_min (model.md Sec. 3); coupled runs refuse a smaller alpha."""
         eta = self.valley_coupling_J_s_per_m
         ms = self.saturation_magnetization_A_per_m
         if eta is None or ms is None:

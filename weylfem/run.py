@@ -405,8 +405,23 @@ def _dynamics_summary(results: dict) -> str:
         + ("" if resumed is None else f", resumed from step {resumed}"),
         f"final <m> = ({m}), energy {final['energies_J']['total']:.6e} J,"
         f" max |m x B_eff| = {final['max_torque_T']:.2e} T",
-        f"time: {results['timings_s']['total']:.2f} s",
     ]
+    if "energy_balance" in results:
+        balance = results["energy_balance"]
+        lines.append(
+            f"energy balance: residual {balance['residual_J']:.3e} J"
+            f" ({balance['relative_residual']:.1e} of the terms)"
+        )
+        for name, contact in results["contacts"].items():
+            average = results["average_voltages_V"][name]
+            lines.append(
+                f"  {name:>20}: V = {contact['voltage_V']: .6e} V (average {average: .6e} V)"
+                f"   I = {contact['current_A']: .6e} A"
+            )
+        for name, torque in results["interface_torques"].items():
+            per_area = ", ".join(f"{v: .4e}" for v in torque["torque_per_area_J_per_m2"]["total"])
+            lines.append(f"  valley torque per area at {name}: ({per_area}) J/m^2")
+    lines.append(f"time: {results['timings_s']['total']:.2f} s")
     return "\n".join(lines)
 
 
