@@ -214,7 +214,9 @@ class CoupledProblem:
             coupling_dissipation_J=coupling * step_s,
         )
         self._magnetic_energy = energy
-        if start_s >= self.average_from_s:
+        # step times are sums of steps: a step starting at average_from_s up to round-off
+        # belongs to the average
+        if start_s >= self.average_from_s - 1e-6 * step_s:
             self._voltage_integral += self.voltages_V * step_s
             self._averaged_s += step_s
         self.solve_transport()
