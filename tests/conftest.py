@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from mpi4py import MPI
 
+from weylfem.config import device_from_mapping
+from weylfem.errors import ConfigError
 from weylfem.experiments import two_terminal_bar_table
 
 os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkOSOpenGLRenderWindow")
@@ -51,6 +53,16 @@ def mpi_env() -> dict[str, str]:
         OMP_NUM_THREADS="1",
     )
     return env
+
+
+def expect_error(table: dict, key: str, fragment: str) -> None:
+    """Reading `table` (as file "dev.toml") raises one ConfigError naming the file, `key`
+    and an expectation containing `fragment`."""
+    with pytest.raises(ConfigError) as info:
+        device_from_mapping(table, "dev.toml")
+    message = str(info.value)
+    assert message.startswith(f"dev.toml: {key}: "), message
+    assert fragment in message, message
 
 
 def bar_table() -> dict:

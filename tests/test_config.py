@@ -2,7 +2,7 @@
 conftest.bar_table) naming file, key and expectation."""
 
 import pytest
-from conftest import bar_table
+from conftest import bar_table, expect_error
 
 from weylfem.config import (
     default_device,
@@ -46,14 +46,6 @@ def test_file_round_trip(tmp_path):
     path = tmp_path / "device.toml"
     path.write_text(default_device_text())
     assert load_device(path) == default_device()
-
-
-def expect_error(table: dict, key: str, fragment: str) -> None:
-    with pytest.raises(ConfigError) as info:
-        device_from_mapping(table, "dev.toml")
-    message = str(info.value)
-    assert message.startswith(f"dev.toml: {key}: "), message
-    assert fragment in message, message
 
 
 def test_unknown_top_level_key():

@@ -3,7 +3,7 @@ accepts and refuses, what a run writes, resume, and serial = MPI."""
 
 import numpy as np
 import pytest
-from conftest import interface_film_table
+from conftest import expect_error, interface_film_table
 from test_magnet_run import Killed, assert_same_run, kill_after
 
 from weylfem.config import device_from_mapping
@@ -23,14 +23,6 @@ def coupled_table() -> dict:
         "checkpoint_every": 3,
     }
     return table
-
-
-def expect_error(table: dict, key: str, fragment: str) -> None:
-    with pytest.raises(ConfigError) as info:
-        device_from_mapping(table, "dev.toml")
-    message = str(info.value)
-    assert message.startswith(f"dev.toml: {key}: "), message
-    assert fragment in message, message
 
 
 @pytest.mark.serial

@@ -5,20 +5,11 @@ import re
 import subprocess
 
 import pytest
-from conftest import ROOT, WEYLFEM, bar_table, magnet_film_table, mpi_env
+from conftest import ROOT, WEYLFEM, bar_table, expect_error, magnet_film_table, mpi_env
 
 from weylfem.config import device_from_mapping, parse_device, unused_settings
-from weylfem.errors import ConfigError
 
 pytestmark = pytest.mark.serial
-
-
-def expect_error(table: dict, key: str, fragment: str) -> None:
-    with pytest.raises(ConfigError) as info:
-        device_from_mapping(table, "dev.toml")
-    message = str(info.value)
-    assert message.startswith(f"dev.toml: {key}: "), message
-    assert fragment in message, message
 
 
 def test_magnet_only_film_reads():
