@@ -118,8 +118,8 @@ class CoupledProblem:
         self.ledger = EnergyLedger()
         self.state = fem.Function(transport.space, name="u")
         self._valley_dofs = transport.space.sub(1).collapse()[1]
-        self._charge = fem.Function(transport.space.sub(0).collapse()[0], name="phi_c")
-        self._charge_dofs = transport.space.sub(0).collapse()[1]
+        charge_space, self._charge_dofs = transport.space.sub(0).collapse()
+        self._charge = fem.Function(charge_space, name="phi_c")
         self._transient = transient
         cells = magnet.coefficients.cells
         self._on_magnet = fem.Function(compat.function_space(magnet.device_mesh.mesh, "DG", 0))
