@@ -3,11 +3,31 @@
 from __future__ import annotations
 
 import functools
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from weylfem.geometry.base import Geometry
+
+
+def merge(gmsh, path: str) -> None:
+    """gmsh.merge(path), leaving gmsh's .geo parser usable when it fails: after a syntax
+    error the parser fails once more on the next script, whatever it holds (gmsh 4.11,
+    even across finalize/initialize; an unreadable .msh is parsed as a script too), so a
+    failed merge is followed by a throwaway parse of a comment-only script before the
+    error is raised."""
+    try:
+        gmsh.merge(path)
+    except Exception:
+        with tempfile.NamedTemporaryFile("w", suffix=".geo") as flush:
+            flush.write("// resets the .geo parser after a syntax error\n")
+            flush.flush()
+            try:
+                gmsh.merge(flush.name)
+            except Exception:  # the expected stale-parser failure
+                pass
+        raise
 
 
 @functools.lru_cache(maxsize=16)
@@ -28,7 +48,7 @@ def read_groups(path: str) -> tuple[int, tuple[str, ...], tuple[str, ...]]:
     gmsh.model.add("weylfem-probe")
     try:
         try:
-            gmsh.merge(path)
+            merge(gmsh, path)
         except Exception as error:  # gmsh raises a bare Exception with its log message
             raise ValueError(f"gmsh cannot read it ({error})") from None
         groups = gmsh.model.getPhysicalGroups()
@@ -87,4 +107,4 @@ class FileGeometry(Geometry):
 
     def add_to_gmsh(self, gmsh) -> None:
         """Load the file into the current model (a .msh brings its mesh along)."""
-        gmsh.merge(self.path)
+        merge(gmsh, self.path)
