@@ -89,9 +89,7 @@ FIT_FROM = 4.0  # µm: beyond the injector's near field (faster modes ~ exp(-pi 
 
 def strip_table(distances, field_T=(0.0, 0.0, 0.0), length=40.0):
     """The experiment as plain data (`weylfem.experiments`): edit it like a TOML file."""
-    return nonlocal_strip_table(
-        distances, field_T, width=WIDTH, length=length, mesh_size=MESH_SIZE
-    )
+    return nonlocal_strip_table(distances, field_T, width=WIDTH, length=length, mesh_size=MESH_SIZE)
 
 
 def decay_length(distances_um, values):

@@ -26,8 +26,13 @@ VALLEY_LAYER_DEPTH = 2.0
 
 
 def valley_relaxing_groups(device: Device) -> tuple[str, ...]:
-    """Boundaries that relax valley imbalance: contacts, and walls/interfaces with G_v > 0."""
-    relaxing = [*device.contacts]
+    """Boundaries that relax valley imbalance: contacts that hold phi_v = 0 or have
+    G_v > 0, and walls/interfaces with G_v > 0."""
+    relaxing = [
+        name
+        for name, contact in device.contacts.items()
+        if contact.valley_conductance_S_per_m2 is None or contact.valley_conductance_S_per_m2 > 0
+    ]
     for entries in (device.walls, device.interfaces):
         relaxing += [
             name for name, entry in entries.items() if entry.valley_conductance_S_per_m2 > 0

@@ -37,6 +37,7 @@ from weylfem.magnet.coefficients import MagnetCoefficients
 from weylfem.magnet.energy import gradient3
 from weylfem.magnet.problem import MicromagneticProblem
 from weylfem.magnet.tangent_plane import TangentPlaneIntegrator
+from weylfem.meshing import valley_relaxing_groups
 from weylfem.output import cellwise_vector, nodal
 from weylfem.transport.problem import TransportProblem
 from weylfem.transport.transient import TransientTransport, scaled_contacts
@@ -328,15 +329,6 @@ class CoupledProblem:
 
 
 def _relaxing_groups(transport: TransportProblem) -> dict[str, int]:
-    """Facet groups that relax valley: walls and interfaces with G_v > 0, and contacts
-    that hold phi_v = 0 or have G_v > 0."""
-    device, groups = transport.device, transport.device_mesh.facet_groups
-    context = transport.context
-    conductances = {**context.relaxing_surfaces, **context.relaxing_interfaces}
-    relaxing = {}
-    for name, tag in groups.items():
-        contact = device.contacts.get(name)
-        grounded = contact is not None and contact.valley_conductance_S_per_m2 is None
-        if grounded or conductances.get(tag, 0.0) > 0:
-            relaxing[name] = tag
-    return relaxing
+    """Facet groups that relax valley (`valley_relaxing_groups`), by name -> tag."""
+    groups = transport.device_mesh.facet_groups
+    return {name: groups[name] for name in valley_relaxing_groups(transport.device)}

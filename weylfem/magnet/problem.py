@@ -179,5 +179,5 @@ class MicromagneticProblem:
 
     @property
     def magnetic_node_count(self) -> int:
-        """Global number of magnetic nodes."""
+        """Global number of magnetic nodes (collective: read it on every rank)."""
         return self.device_mesh.comm.allreduce(len(self.magnetic_nodes), op=MPI.SUM)
