@@ -222,4 +222,5 @@ if comm.rank == 0:
     axes.legend()
     figure.tight_layout()
     figure.savefig("demo-output/valley_torque_switching.png", dpi=120)
+comm.barrier()  # every rank finds the plot once the demo returns
 # -
