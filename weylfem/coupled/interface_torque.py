@@ -25,7 +25,6 @@ from dolfinx import mesh as dmesh
 from mpi4py import MPI
 from scipy.spatial import cKDTree
 
-from weylfem import compat
 from weylfem.geometry import DeviceMesh
 
 
@@ -64,12 +63,14 @@ class InterfaceTorque:
 
 class InterfaceTorques:
     """Forms of the torque of every facet group of `groups` (name -> facet tag) that
-    touches the magnetic cells; `densities` are the (field-like, damping-like) torque
-    densities (UFL 3-vectors, J/m^3) and `dx` the measure of the magnetic cells."""
+    touches the magnetic cells (`magnetic`: the DG0 indicator of `magnetic_cells`);
+    `densities` are the (field-like, damping-like) torque densities (UFL 3-vectors,
+    J/m^3) and `dx` the measure of the magnetic cells."""
 
     def __init__(
         self,
         device_mesh: DeviceMesh,
+        magnetic: fem.Function,
         magnetic_cells: np.ndarray,
         groups: Mapping[str, int],
         densities: tuple[ufl.core.expr.Expr, ufl.core.expr.Expr],
@@ -78,8 +79,6 @@ class InterfaceTorques:
         mesh = device_mesh.mesh
         self.comm = device_mesh.comm
         tdim = mesh.topology.dim
-        magnetic = fem.Function(compat.function_space(mesh, "DG", 0))
-        magnetic.x.array[magnetic_cells] = 1.0
         ds = ufl.Measure("ds", domain=mesh, subdomain_data=device_mesh.facet_tags)
         dS = ufl.Measure("dS", domain=mesh, subdomain_data=device_mesh.facet_tags)
         on_magnet = magnetic("+") + magnetic("-") - magnetic("+") * magnetic("-")

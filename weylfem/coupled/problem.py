@@ -74,8 +74,7 @@ class ValleyLink:
 def transport_magnetization(m: fem.Function, coefficients: MagnetCoefficients, fixed):
     """The magnetization the transport sees: the evolving m on the magnetic cells, the
     device's fixed directions (`fixed`, a 3-vector Function) elsewhere."""
-    magnetic = fem.Function(compat.function_space(m.function_space.mesh, "DG", 0))
-    magnetic.x.array[coefficients.cells] = 1.0
+    magnetic = coefficients.indicator()
     return magnetic * m + (1.0 - magnetic) * fixed
 
 
@@ -123,8 +122,7 @@ class CoupledProblem:
         self._charge = fem.Function(charge_space, name="phi_c")
         self._transient = transient
         cells = magnet.coefficients.cells
-        self._on_magnet = fem.Function(compat.function_space(magnet.device_mesh.mesh, "DG", 0))
-        self._on_magnet.x.array[cells] = 1.0
+        self._on_magnet = magnet.coefficients.indicator()
         hall = transport.coefficients.hall_conductivity.x.array[cells]
         local = bool(np.any(hall != 0))
         self.hall_follows_m = self.comm.allreduce(local, op=MPI.LOR)
@@ -132,9 +130,7 @@ class CoupledProblem:
 
         coefficients, coupling = magnet.coefficients, link.coupling
         dx, rate = magnet.dx, link.rate
-        inertia = coefficients.saturation_magnetization / ufl.conditional(
-            ufl.gt(coefficients.gyromagnetic_ratio, 0.0), coefficients.gyromagnetic_ratio, 1.0
-        )
+        inertia = coefficients.inertia()
         gradient = gradient3(link.valley_potential)
         self._gilbert_form = fem.form(inertia * coefficients.damping * ufl.dot(rate, rate) * dx)
         self._coupling_form = fem.form(
@@ -152,7 +148,9 @@ class CoupledProblem:
         densities = link.torque.torque_densities(magnet.m)
         self._torque_forms = [[fem.form(d[i] * dx) for i in range(3)] for d in densities]
         groups = dict(surfaces if surfaces is not None else _relaxing_groups(transport))
-        self.surfaces = InterfaceTorques(magnet.device_mesh, cells, groups, densities, dx)
+        self.surfaces = InterfaceTorques(
+            magnet.device_mesh, self._on_magnet, cells, groups, densities, dx
+        )
         self._voltage_integral = np.zeros(len(transport.contact_order))
         self._averaged_s = 0.0
         self.voltages_V = np.zeros(len(transport.contact_order))

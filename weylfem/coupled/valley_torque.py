@@ -87,9 +87,7 @@ class ValleyTorque(TorqueTerm):
     def field(self, m) -> ufl.core.expr.Expr:
         """B_v (T)."""
         gradient = gradient3(self.valley_potential)
-        saturation = self.coefficients.saturation_magnetization
-        # M_s vanishes outside the magnets, where the field is never evaluated
-        inverse = 1.0 / ufl.conditional(ufl.gt(saturation, 0.0), saturation, 1.0)
+        inverse = self.coefficients.inverse_saturation()
         return -self.prefactor * inverse * (gradient - self.beta * ufl.cross(m, gradient))
 
     def torque(self, m):

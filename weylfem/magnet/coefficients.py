@@ -56,6 +56,24 @@ class MagnetCoefficients:
     cells: np.ndarray
     """local indices of the magnetic cells (owned and ghost)"""
 
+    def indicator(self) -> fem.Function:
+        """A DG0 function, 1 on the magnetic cells and 0 elsewhere."""
+        mesh = self.saturation_magnetization.function_space.mesh
+        indicator = fem.Function(compat.function_space(mesh, "DG", 0), name="magnet")
+        indicator.x.array[self.cells] = 1.0
+        return indicator
+
+    def inverse_saturation(self) -> ufl.core.expr.Expr:
+        """1/M_s on the magnetic cells (1 elsewhere, where M_s = 0 and no magnetic term is
+        evaluated)."""
+        saturation = self.saturation_magnetization
+        return 1.0 / ufl.conditional(ufl.gt(saturation, 0.0), saturation, 1.0)
+
+    def inertia(self) -> ufl.core.expr.Expr:
+        """M_s/gamma on the magnetic cells (0 elsewhere, where gamma = 0)."""
+        gamma = self.gyromagnetic_ratio
+        return self.saturation_magnetization / ufl.conditional(ufl.gt(gamma, 0.0), gamma, 1.0)
+
     def measure(self, device_mesh: DeviceMesh) -> ufl.Measure:
         """dx restricted to the magnetic regions."""
         dx = ufl.Measure("dx", domain=device_mesh.mesh, subdomain_data=device_mesh.cell_tags)

@@ -93,10 +93,7 @@ class TangentPlaneIntegrator:
         """the m about which the implicit terms are expanded: m^n, or (4m^n - m^{n-1})/3"""
         m, dx = problem.m, problem.dx
         v, w = ufl.TrialFunction(problem.space), ufl.TestFunction(problem.space)
-        saturation = coefficients.saturation_magnetization
-        gamma = coefficients.gyromagnetic_ratio
-        # M_s / gamma, evaluated only on the magnetic cells (where gamma > 0)
-        inertia = saturation / ufl.conditional(ufl.gt(gamma, 0.0), gamma, 1.0)
+        inertia = coefficients.inertia()
         alpha = coefficients.damping if damping is None else fem.Constant(mesh, float(damping))
         lhs = inertia * alpha * ufl.dot(v, w) * dx
         if precession:

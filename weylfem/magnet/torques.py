@@ -80,10 +80,7 @@ class ZhangLiTorque(DrivenTorque):
         saturation = coefficients.saturation_magnetization
         super().__init__(saturation.function_space.mesh, current_density_A_per_m2, waveform)
         prefactor = polarization * g_factor * BOHR_MAGNETON / (2 * ELEMENTARY_CHARGE)
-        # M_s vanishes outside the magnets, where the torque is never evaluated
-        self.velocity = (
-            prefactor * self.drive / ufl.conditional(ufl.gt(saturation, 0.0), saturation, 1.0)
-        )
+        self.velocity = prefactor * self.drive * coefficients.inverse_saturation()
         self.beta = nonadiabatic_beta
 
     def torque(self, m):
