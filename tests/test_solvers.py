@@ -3,7 +3,7 @@
 import pytest
 from petsc4py import PETSc
 
-from weylfem.solvers import LinearSolver, choose_kind
+from weylfem.solvers import DIRECT_MAX_DOFS, LinearSolver, choose_kind, iterative_spd_options
 
 pytestmark = pytest.mark.mpi
 
@@ -22,15 +22,23 @@ def laplacian_1d(n: int, comm) -> PETSc.Mat:
 
 
 def test_choose_kind():
-    assert choose_kind("auto", 10, 100) == ("direct", "direct (auto: 10 dofs <= 100)")
-    assert choose_kind("auto", 1000, 100) == ("iterative", "iterative (auto: 1000 dofs > 100)")
-    assert choose_kind("direct", 10**9, 100)[0] == "direct"
+    assert choose_kind("auto", 10, 100, 3) == (
+        "direct",
+        "direct (auto: 10 dofs <= 100, solver.direct_max_dofs)",
+    )
+    assert choose_kind("auto", 1000, 100, 3)[0] == "iterative"
+    assert choose_kind("direct", 10**9, 100, 3)[0] == "direct"
+    # without a limit the dimension's default applies: 3D factorizations fill much faster
+    assert DIRECT_MAX_DOFS[3] < DIRECT_MAX_DOFS[2]
+    kind, reason = choose_kind("auto", 100_000, None, 3)
+    assert kind == "iterative" and "the 3D default" in reason
+    assert choose_kind("auto", 100_000, None, 2)[0] == "direct"
 
 
 @pytest.mark.parametrize("kind", ["direct", "iterative"])
 def test_solves_and_leaves_no_global_options(kind, comm):
     matrix = laplacian_1d(50, comm)
-    solver = LinearSolver("probe", matrix, kind, 1e-12, {})
+    solver = LinearSolver("probe", matrix, kind, 1e-12, {}, iterative_spd_options(1))
     assert solver.prefix.startswith("weylfem_probe_")
     assert solver.ksp.getOptionsPrefix() == solver.prefix
     assert not any(key.startswith("weylfem_") for key in PETSc.Options().getAll())
@@ -46,6 +54,13 @@ def test_solves_and_leaves_no_global_options(kind, comm):
 
 
 def test_user_options_override_defaults(comm):
-    solver = LinearSolver("probe", laplacian_1d(10, comm), "iterative", 1e-8, {"ksp_type": "gmres"})
+    solver = LinearSolver(
+        "probe",
+        laplacian_1d(10, comm),
+        "iterative",
+        1e-8,
+        {"ksp_type": "gmres"},
+        iterative_spd_options(1),
+    )
     assert solver.ksp.getType() == "gmres"
     assert solver.options["ksp_rtol"] == "1e-08"

@@ -236,8 +236,9 @@ def solve_mms(device, device_mesh) -> tuple[dict[str, float], float]:
     bcs = [fem.dirichletbc(boundary_values, dofs)]
 
     matrix = compat.assemble_matrix(bilinear, bcs)
-    rhs = compat.assemble_rhs(linear, bilinear, bcs)
-    solver = LinearSolver("mms", matrix, "direct", 1e-12, {})
+    rhs = compat.create_vector(linear)
+    compat.assemble_rhs(rhs, linear, bilinear, bcs)
+    solver = LinearSolver("mms", matrix, "direct", 1e-12, {}, {})
     state = fem.Function(space)
     solver.solve(rhs, state.vector)
     state.x.scatter_forward()

@@ -99,13 +99,27 @@ def assemble_matrix_into(matrix, form, bcs) -> None:
     matrix.assemble()
 
 
-def assemble_rhs(linear_form, bilinear_form, bcs, with_linear: bool = True):
-    """Right-hand side of a(u, v) = L(v) with Dirichlet conditions `bcs`: L assembled (or
-    zero when `with_linear` is False), lifted by the Dirichlet values, ghost contributions
-    added to their owners once, and the Dirichlet values set."""
+def create_vector(linear_form):
+    """A ghosted PETSc vector laid out for the compiled linear form."""
+    return dolfinx.fem.petsc.create_vector(linear_form)
+
+
+def assemble_vector_into(vector, linear_form) -> None:
+    """vector := L(v) (zeroed first), ghost contributions added to their owners."""
     from petsc4py import PETSc
 
-    vector = dolfinx.fem.petsc.create_vector(linear_form)
+    with vector.localForm() as local:
+        local.set(0.0)
+    dolfinx.fem.petsc.assemble_vector(vector, linear_form)
+    vector.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+
+
+def assemble_rhs(vector, linear_form, bilinear_form, bcs, with_linear: bool = True) -> None:
+    """vector := the right-hand side of a(u, v) = L(v) with Dirichlet conditions `bcs`: L
+    assembled (or zero when `with_linear` is False), lifted by the Dirichlet values, ghost
+    contributions added to their owners once, and the Dirichlet values set."""
+    from petsc4py import PETSc
+
     with vector.localForm() as local:
         local.set(0.0)
     if with_linear:
@@ -113,7 +127,6 @@ def assemble_rhs(linear_form, bilinear_form, bcs, with_linear: bool = True):
     dolfinx.fem.petsc.apply_lifting(vector, [bilinear_form], bcs=[bcs])
     vector.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
     dolfinx.fem.petsc.set_bc(vector, bcs)
-    return vector
 
 
 def cell_diameters(mesh, cells: np.ndarray) -> np.ndarray:

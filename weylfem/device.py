@@ -135,7 +135,8 @@ class SolverOptions:
     """Linear solver choice; `petsc_options` override the defaults (without prefix)."""
 
     kind: Literal["auto", "direct", "iterative"] = "auto"
-    direct_max_dofs: int = 200_000
+    direct_max_dofs: int | None = None
+    """auto: direct up to this many dofs (None: 2e5 in 2D, 3e4 in 3D; weylfem.solvers)"""
     rtol: float = 1e-10
     petsc_options: dict[str, PetscOptionValue] = field(default_factory=dict)
 
@@ -143,7 +144,7 @@ class SolverOptions:
         """Cross-field checks (yields key, message)."""
         if not 0 < self.rtol < 1:
             yield "rtol", "expected a number in (0, 1)"
-        if self.direct_max_dofs < 0:
+        if self.direct_max_dofs is not None and self.direct_max_dofs < 0:
             yield "direct_max_dofs", "expected an integer >= 0"
 
 

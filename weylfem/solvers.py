@@ -1,9 +1,17 @@
-"""PETSc linear solvers, each with its own options prefix and a convergence check."""
+"""PETSc linear solvers, each with its own options prefix and a convergence check.
+
+Direct (MUMPS) or iterative (Krylov + BoomerAMG) is chosen by problem size
+(`choose_kind`); the size limit of the direct solver depends on the dimension, because
+the fill of a 3D factorization grows much faster: measured on this project's 3D bar
+(bench/results.md), MUMPS needs 11 s and 0.8 GB to factorize the coupled charge-valley
+system at 8e4 dofs, against 1 s for the AMG set-up, and 90 s and 2.9 GB at 2.4e5 dofs.
+"""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+import time
+from collections.abc import Iterable, Mapping
 
 from petsc4py import PETSc
 
@@ -18,18 +26,36 @@ DIRECT_OPTIONS: dict[str, str] = {
 }
 """Defaults of the direct solver (MUMPS LU)."""
 
-ITERATIVE_SPD_OPTIONS: dict[str, str] = {
-    "ksp_type": "cg",
-    "pc_type": "hypre",
-    "pc_hypre_type": "boomeramg",
-    "ksp_max_it": "1000",
-}
-"""Defaults of the iterative solver for symmetric positive-definite systems."""
+DIRECT_MAX_DOFS: dict[int, int] = {1: 1_000_000, 2: 200_000, 3: 30_000}
+"""Largest problem (dofs) the automatic choice solves directly, by mesh dimension."""
 
 
-def iterative_block_options(fields: int) -> dict[str, str]:
+def boomeramg_options(dimension: int) -> dict[str, str]:
+    """BoomerAMG as one preconditioner application (one V-cycle).  In 3D with the
+    coarsening of the DOLFINx performance tests (strong threshold 0.7, aggressive
+    coarsening on 4 levels along 2 paths), which keeps the operator complexity and the
+    set-up cost low; in 1D and 2D with hypre's defaults."""
+    options = {"pc_type": "hypre", "pc_hypre_type": "boomeramg"}
+    if dimension == 3:
+        options.update(
+            pc_hypre_boomeramg_strong_threshold="0.7",
+            pc_hypre_boomeramg_agg_nl="4",
+            pc_hypre_boomeramg_agg_num_paths="2",
+        )
+    return options
+
+
+def iterative_spd_options(dimension: int) -> dict[str, str]:
+    """Defaults of the iterative solver for symmetric positive-definite systems: CG with
+    one BoomerAMG V-cycle per iteration."""
+    return {"ksp_type": "cg", "ksp_max_it": "1000", **boomeramg_options(dimension)}
+
+
+def iterative_block_options(fields: int, dimension: int) -> dict[str, str]:
     """Defaults for a nonsymmetric system of `fields` interleaved scalar fields (bs = fields):
-    GMRES preconditioned by a block Gauss-Seidel fieldsplit with BoomerAMG on each block."""
+    GMRES preconditioned by a block Gauss-Seidel fieldsplit with one BoomerAMG V-cycle on
+    each diagonal block.  The iteration count does not grow with the mesh (AMG on each
+    block; the off-diagonal couplings are lower order), so the cost is linear in the size."""
     options = {
         "ksp_type": "gmres",
         "ksp_gmres_restart": "200",
@@ -41,8 +67,8 @@ def iterative_block_options(fields: int) -> dict[str, str]:
     for i in range(fields):
         options[f"pc_fieldsplit_{i}_fields"] = str(i)
         options[f"fieldsplit_{i}_ksp_type"] = "preonly"
-        options[f"fieldsplit_{i}_pc_type"] = "hypre"
-        options[f"fieldsplit_{i}_pc_hypre_type"] = "boomeramg"
+        for key, value in boomeramg_options(dimension).items():
+            options[f"fieldsplit_{i}_{key}"] = value
     return options
 
 
@@ -53,13 +79,38 @@ _REASONS = {
 }
 
 
-def choose_kind(kind: str, dofs: int, direct_max_dofs: int) -> tuple[str, str]:
-    """Resolve 'auto' by problem size; returns (kind, human-readable reason)."""
+def sum_work(parts: Iterable[Mapping[str, float]]) -> dict[str, float]:
+    """The sum of `LinearSolver.work_s`-like dicts, key by key."""
+    total: dict[str, float] = {}
+    for part in parts:
+        for key, seconds in part.items():
+            total[key] = total.get(key, 0.0) + seconds
+    return total
+
+
+def work_since(after: Mapping[str, float], before: Mapping[str, float]) -> dict[str, float]:
+    """The work done between two `work_s` readings."""
+    return {key: seconds - before.get(key, 0.0) for key, seconds in after.items()}
+
+
+def choose_kind(
+    kind: str,
+    dofs: int,
+    direct_max_dofs: int | None,
+    dimension: int,
+    defaults: Mapping[int, int] = DIRECT_MAX_DOFS,
+) -> tuple[str, str]:
+    """Resolve 'auto' by problem size: direct up to `direct_max_dofs` (None: the default
+    of the mesh dimension in `defaults`); returns (kind, human-readable reason)."""
     if kind != "auto":
         return kind, f"{kind} (requested)"
-    if dofs <= direct_max_dofs:
-        return "direct", f"direct (auto: {dofs} dofs <= {direct_max_dofs})"
-    return "iterative", f"iterative (auto: {dofs} dofs > {direct_max_dofs})"
+    if direct_max_dofs is None:
+        limit, source = defaults[dimension], f"the {dimension}D default"
+    else:
+        limit, source = direct_max_dofs, "solver.direct_max_dofs"
+    if dofs <= limit:
+        return "direct", f"direct (auto: {dofs} dofs <= {limit}, {source})"
+    return "iterative", f"iterative (auto: {dofs} dofs > {limit}, {source})"
 
 
 class LinearSolver:
@@ -72,7 +123,7 @@ class LinearSolver:
         kind: str,
         rtol: float,
         petsc_options: Mapping[str, object],
-        iterative_options: Mapping[str, str] = ITERATIVE_SPD_OPTIONS,
+        iterative_options: Mapping[str, str],
     ):
         self.name = name
         self.kind = kind
@@ -85,23 +136,47 @@ class LinearSolver:
         database = PETSc.Options()
         for key, value in self.options.items():
             database[self.prefix + key] = value
+        self.iterations = 0
+        self.setup_s = 0.0
+        """wall time of preconditioner set-ups (factorizations, AMG hierarchies) so far"""
+        self.solve_s = 0.0
+        """wall time of the Krylov solves so far (without set-ups)"""
+        self.solves = 0
         try:
             self.ksp.setFromOptions()
-            self.ksp.setUp()  # nested solvers (fieldsplit blocks) read their options here
+            self.set_up()  # nested solvers (fieldsplit blocks) read their options here
         finally:
             for key in self.options:
                 database.delValue(self.prefix + key)
-        self.iterations = 0
+
+    def set_up(self) -> None:
+        """Build the preconditioner of the current operator (after `ksp.setOperators`)."""
+        start = time.perf_counter()
+        self.ksp.setUp()
+        self.setup_s += time.perf_counter() - start
+
+    def update_operator(self, matrix: PETSc.Mat) -> None:
+        """The operator's values changed (same pattern): rebuild the preconditioner."""
+        self.ksp.setOperators(matrix)
+        self.set_up()
 
     def solve(self, rhs: PETSc.Vec, solution: PETSc.Vec) -> None:
         """Solve in place; raise ConvergenceError when PETSc reports divergence."""
+        start = time.perf_counter()
         self.ksp.solve(rhs, solution)
+        self.solve_s += time.perf_counter() - start
+        self.solves += 1
         reason = self.ksp.getConvergedReason()
         self.iterations = max(self.iterations, self.ksp.getIterationNumber())
         if reason < 0:
             raise ConvergenceError(
                 self.name, _REASONS.get(reason, str(reason)), self.ksp.getIterationNumber()
             )
+
+    def work_s(self, assemble_s: float) -> dict[str, float]:
+        """Wall time by kind of work: `assemble_s` (the caller's), preconditioner set-up
+        and Krylov solves, for the phase timings of results.json."""
+        return {"assemble": assemble_s, "preconditioner": self.setup_s, "solve": self.solve_s}
 
     def describe(self) -> dict[str, object]:
         """Solver type and options, for results.json."""
@@ -112,4 +187,7 @@ class LinearSolver:
             "options_prefix": self.prefix,
             "petsc_options": self.options,
             "iterations": self.iterations,
+            "solves": self.solves,
+            "setup_s": self.setup_s,
+            "solve_s": self.solve_s,
         }

@@ -39,6 +39,7 @@ from weylfem.magnet.problem import MicromagneticProblem
 from weylfem.magnet.tangent_plane import TangentPlaneIntegrator
 from weylfem.meshing import valley_relaxing_groups
 from weylfem.output import cellwise_vector, nodal
+from weylfem.solvers import sum_work
 from weylfem.transport.problem import TransportProblem
 from weylfem.transport.transient import TransientTransport, scaled_contacts
 
@@ -186,6 +187,11 @@ class CoupledProblem:
         valley_energy = self._sum(self._valley_energy_form) if self._transient else 0.0
         self.ledger.add(valley_free_energy_change_J=valley_energy - self._valley_energy_J)
         self._valley_energy_J = valley_energy
+
+    def work_s(self) -> dict[str, float]:
+        """Wall time so far in assembly, preconditioner set-up and Krylov solves of the LLG
+        integrator and the transport operators (this rank's)."""
+        return sum_work((self.integrator.work_s(), self.transport.work_s()))
 
     def step(self, step_s: float) -> float:
         """Advance by `step_s` (LLG step, then the transport); returns the largest |dm|."""

@@ -45,6 +45,11 @@ class Geometry:
     """refine toward valley-relaxing boundaries so that 5+ elements span one lambda_v"""
     resolve_exchange_length: bool = False
     """elements no larger than the exchange length in magnetic regions"""
+    mesh_algorithm: Literal["auto", "hxt", "delaunay"] = "auto"
+    """3D mesher: gmsh's Delaunay with Netgen's optimiser (about 1.5e3 vertices per second,
+    fewer slivers in thin layers, near-symmetric meshes of symmetric devices), gmsh's HXT
+    (about 4e4 vertices per second), or auto: HXT when the bounding box's volume /
+    mesh_size^3 (about the vertex count of a box without refinements) exceeds 1e5"""
 
     def cell_groups(self) -> tuple[str, ...]:
         """Names of the region groups this geometry creates."""

@@ -61,6 +61,10 @@ def _physical_groups(gmsh, dim: int) -> dict[str, int]:
     return {gmsh.model.getPhysicalName(d, tag): tag for d, tag in gmsh.model.getPhysicalGroups(dim)}
 
 
+DELAUNAY, HXT = 1, 10
+"""gmsh's numbers of its 3D meshing algorithms"""
+AUTO_HXT_VERTICES = 1e5
+
 _ENTITY_LISTS = {1: "CurvesList", 2: "SurfacesList", 3: "VolumesList"}
 
 
@@ -101,10 +105,24 @@ def _size_field(
     return numbers
 
 
+def _mesher(gmsh, geometry: Geometry) -> str:
+    """The 3D algorithm `geometry.mesh_algorithm` stands for: 'auto' is HXT above about
+    AUTO_HXT_VERTICES vertices (bounding-box volume / mesh_size^3), Delaunay below."""
+    if geometry.mesh_algorithm != "auto":
+        return geometry.mesh_algorithm
+    xmin, ymin, zmin, xmax, ymax, zmax = gmsh.model.getBoundingBox(-1, -1)
+    volume = (xmax - xmin) * (ymax - ymin) * (zmax - zmin)
+    return "hxt" if volume / geometry.mesh_size**3 > AUTO_HXT_VERTICES else "delaunay"
+
+
 def _apply_sizes(gmsh, geometry: Geometry, refinements: Sequence[Refinement]) -> None:
     gmsh.option.setNumber("Mesh.MeshSizeMax", geometry.mesh_size)
-    # Netgen's optimiser removes the sliver tetrahedra gmsh's Delaunay leaves in thin layers.
-    gmsh.option.setNumber("Mesh.OptimizeNetgen", 1)
+    if _mesher(gmsh, geometry) == "hxt":
+        gmsh.option.setNumber("Mesh.Algorithm3D", HXT)
+    else:
+        # Netgen's optimiser removes the sliver tetrahedra Delaunay leaves in thin layers.
+        gmsh.option.setNumber("Mesh.Algorithm3D", DELAUNAY)
+        gmsh.option.setNumber("Mesh.OptimizeNetgen", 1)
     if not refinements:
         return
     groups = {

@@ -33,7 +33,7 @@ from weylfem.constants import VACUUM_PERMEABILITY
 from weylfem.geometry import DeviceMesh
 from weylfem.magnet.coefficients import MagnetCoefficients
 from weylfem.magnet.energy import EnergyTerm, gradient3
-from weylfem.solvers import LinearSolver, choose_kind
+from weylfem.solvers import LinearSolver, choose_kind, iterative_spd_options
 
 SHELL_QUADRATURE_DEGREE = 2
 """Quadrature degree of the shell's stiffness.  Its coefficient is not a polynomial, and its
@@ -65,7 +65,7 @@ class Demagnetization(EnergyTerm):
         kind: str = "auto",
         rtol: float = 1e-10,
         petsc_options: Mapping[str, object] | None = None,
-        direct_max_dofs: int = 200_000,
+        direct_max_dofs: int | None = None,
     ):
         mesh = device_mesh.mesh
         groups = ((outer_boundary, device_mesh.facet_groups), (shell, device_mesh.cell_groups))
@@ -87,16 +87,19 @@ class Demagnetization(EnergyTerm):
         self._bcs = [fem.dirichletbc(fem.Constant(mesh, 0.0), grounded, self.space)]
         self._bilinear_form = fem.form(self._stiffness(device_mesh, outer, shell))
         self._linear_form = None
+        self._rhs = None
         self._m = None
 
         dofs = self.space.dofmap.index_map.size_global
-        self.solver_kind, self.solver_choice = choose_kind(kind, dofs, direct_max_dofs)
+        dimension = mesh.topology.dim
+        self.solver_kind, self.solver_choice = choose_kind(kind, dofs, direct_max_dofs, dimension)
         self.solver = LinearSolver(
             "demagnetization",
             compat.assemble_matrix(self._bilinear_form, self._bcs),
             self.solver_kind,
             rtol,
             petsc_options or {},
+            iterative_spd_options(dimension),
         )
         if self.solver_kind == "iterative":  # start each solve from the last potential
             self.solver.ksp.setInitialGuessNonzero(True)
@@ -144,15 +147,15 @@ class Demagnetization(EnergyTerm):
 
     def update(self, m: fem.Function) -> None:
         """Solve for the potential of m (the right side is compiled on the first call with
-        this m, then only reassembled)."""
+        this m, then only reassembled into the same vector)."""
         if m is not self._m:
             rhs = self.saturation * ufl.dot(m, gradient3(ufl.TestFunction(self.space)))
             self._linear_form = fem.form(rhs * self._dx_magnet)
+            self._rhs = compat.create_vector(self._linear_form)
             self._m = m
-        vector = compat.assemble_rhs(self._linear_form, self._bilinear_form, self._bcs)
-        self.solver.solve(vector, self.potential.vector)
+        compat.assemble_rhs(self._rhs, self._linear_form, self._bilinear_form, self._bcs)
+        self.solver.solve(self._rhs, self.potential.vector)
         self.potential.x.scatter_forward()
-        vector.destroy()
 
     def field(self) -> ufl.core.expr.Expr:
         """B_d = mu_0 H_d = -mu_0 grad u (T, 3-vector) from the last update."""

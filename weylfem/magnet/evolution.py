@@ -45,6 +45,7 @@ from weylfem.magnet.series import SeriesFile, series_columns
 from weylfem.magnet.tangent_plane import TangentPlaneIntegrator
 from weylfem.output import FieldFile, RunDirectory, xdmf_times
 from weylfem.progress import ProgressBar
+from weylfem.solvers import work_since
 
 if TYPE_CHECKING:
     from weylfem.coupled.problem import CoupledProblem
@@ -71,6 +72,8 @@ class EvolutionResult:
     integrator: TangentPlaneIntegrator
     timings_s: dict[str, float]
     """wall time of relaxation, steps and outputs (the slowest rank's)"""
+    work_s: dict[str, float]
+    """assembly, preconditioner set-up and Krylov time inside the steps (this rank's)"""
 
 
 def make_integrator(problem: MicromagneticProblem, device: Device) -> TangentPlaneIntegrator:
@@ -125,6 +128,8 @@ def evolve(
         if coupled is not None:
             coupled.synchronize()
     files = _RunFiles(directory, problem, device, record, start if resume else None, coupled)
+    work = integrator.work_s if coupled is None else coupled.work_s
+    work_before = work()
     last, step_s = dynamics.steps(), dynamics.time_step_s
     bar = ProgressBar(start, last, dynamics.end_time_s, comm, enabled=not quiet)
     try:
@@ -156,6 +161,7 @@ def evolve(
         files.close()
     timings = {name: comm.allreduce(value, op=MPI.MAX) for name, value in wall.items()}
     return EvolutionResult(
+        work_s=work_since(work(), work_before),
         steps=max(last, start),
         final_time_s=problem.time_s,
         resumed_from_step=start if resume else None,

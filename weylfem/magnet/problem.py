@@ -13,7 +13,6 @@ import numpy as np
 import ufl
 from dolfinx import fem
 from mpi4py import MPI
-from petsc4py import PETSc
 
 from weylfem import compat
 from weylfem.geometry import DeviceMesh
@@ -58,12 +57,13 @@ class MicromagneticProblem:
         test = ufl.TestFunction(self.space)
         self._energy_forms = {t.name: fem.form(t.density(self.m) * self.dx) for t in terms}
         self._field_form = fem.form(-sum(t.variation(self.m, test, self.dx) for t in terms))
+        self._field_vector = compat.create_vector(self._field_form)
         saturation = coefficients.saturation_magnetization
-        weights = fem.petsc.assemble_vector(
-            fem.form(saturation * ufl.dot(ufl.as_vector((1.0, 1.0, 1.0)), test) * self.dx)
+        compat.assemble_vector_into(
+            self._field_vector,
+            fem.form(saturation * ufl.dot(ufl.as_vector((1.0, 1.0, 1.0)), test) * self.dx),
         )
-        weights.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
-        self._lumped = weights.array.reshape(-1, 3)[self.magnetic_nodes, 0].copy()
+        self._lumped = self._field_vector.array.reshape(-1, 3)[self.magnetic_nodes, 0].copy()
         """lumped M_s-weighted mass of each magnetic node, int M_s phi_i dx"""
         self.volume = mesh.comm.allreduce(
             fem.assemble_scalar(fem.form(fem.Constant(mesh, 1.0) * self.dx)), op=MPI.SUM
@@ -124,14 +124,12 @@ class MicromagneticProblem:
         self.update_terms()
         if self._field_current:
             return
-        vector = fem.petsc.assemble_vector(self._field_form)
-        vector.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+        compat.assemble_vector_into(self._field_vector, self._field_form)
         field = self.effective_field.x.array.reshape(-1, 3)
         field[:] = 0.0
         nodes = self.magnetic_nodes
-        field[nodes] = vector.array.reshape(-1, 3)[nodes] / self._lumped[:, None]
+        field[nodes] = self._field_vector.array.reshape(-1, 3)[nodes] / self._lumped[:, None]
         self.effective_field.x.scatter_forward()
-        vector.destroy()
         self._field_current = True
 
     # -- derived quantities ------------------------------------------------------------------

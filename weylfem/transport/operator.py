@@ -5,12 +5,16 @@ The operator is factorized (or preconditioned) once.  Its unit solutions u_k (1 
 contact k, 0 V on the others, no right side) and their contact currents G_jk are
 computed once, on first use; each solve then needs one more linear solve, for the
 right side L with every contact at 0 V (u_0, currents I_0), skipped when L is zero.
+Every term depends on phi_c only through its gradient, so phi_c = 1, phi_v = 0 solves
+the problem with 1 V on every contact and carries no current: the last unit solution is
+that state minus the others, and N contacts need N - 1 linear solves.
 The operating point follows from `ContactResponse` and u = u_0 + sum_k V_k u_k.  The
 steady problem is one such operator; a transient step is another.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -42,14 +46,22 @@ class ContactOperator:
         self.linear_form = fem.form(linear)
         self.linear_is_zero = linear_is_zero
         device = problem.device
+        start = time.perf_counter()
+        matrix = compat.assemble_matrix(self.bilinear_form, problem.bcs)
+        self.assemble_s = time.perf_counter() - start
+        """wall time of the matrix and right-side assemblies so far"""
         self.solver = LinearSolver(
             name,
-            compat.assemble_matrix(self.bilinear_form, problem.bcs),
+            matrix,
             problem.solver_kind,
             device.solver.rtol,
             device.solver.petsc_options,
             iterative_options=problem.iterative_options,
         )
+        problem.operators.append(self)
+        self._rhs = compat.create_vector(self.linear_form)
+        self._residual = self._rhs.duplicate()
+        self._unit = fem.Function(problem.space)  # scratch state of the unit solves
         self.relative_residual = 0.0
         self._units: list[np.ndarray] | None = None
         self._conductance: np.ndarray | None = None
@@ -57,10 +69,12 @@ class ContactOperator:
     def refresh(self) -> None:
         """Reassemble the matrix after a coefficient of a(u, v) changed (the magnetization
         of a coupled run): the factorization and the unit solutions are redone on use."""
+        start = time.perf_counter()
         matrix = self.solver.ksp.getOperators()[0]
         matrix.zeroEntries()
         compat.assemble_matrix_into(matrix, self.bilinear_form, self.problem.bcs)
-        self.solver.ksp.setOperators(matrix)
+        self.assemble_s += time.perf_counter() - start
+        self.solver.update_operator(matrix)
         self._units = None
         self._conductance = None
 
@@ -71,12 +85,14 @@ class ContactOperator:
         problem.boundary_values.x.array[:] = 0.0
         if unit_contact is not None:
             problem.boundary_values.x.array[problem.boundary_dofs[unit_contact]] = 1.0
-        rhs = compat.assemble_rhs(
-            self.linear_form, self.bilinear_form, problem.bcs, with_linear=unit_contact is None
+        rhs, residual = self._rhs, self._residual
+        start = time.perf_counter()
+        compat.assemble_rhs(
+            rhs, self.linear_form, self.bilinear_form, problem.bcs, unit_contact is None
         )
+        self.assemble_s += time.perf_counter() - start
         self.solver.solve(rhs, state.vector)
         state.x.scatter_forward()
-        residual = rhs.copy()
         self.solver.ksp.getOperators()[0].mult(state.vector, residual)
         residual.axpy(-1.0, rhs)
         scale = max(rhs.norm(), 1e-300)
@@ -91,12 +107,14 @@ class ContactOperator:
     def _unit_solutions(self) -> list[np.ndarray]:
         if self._units is None:
             problem = self.problem
-            state = fem.Function(problem.space)
+            state = self._unit
             units, columns = [], []
-            for contact in range(len(problem.contact_order)):
+            for contact in range(len(problem.contact_order) - 1):
                 self._solve(state, contact)
                 units.append(state.x.array.copy())
                 columns.append(problem.contact_currents(state, with_sources=False))
+            units.append(problem.charge_unit.x.array - sum(units))
+            columns.append(-sum(columns))
             self._units, self._conductance = units, np.column_stack(columns)
         return self._units
 

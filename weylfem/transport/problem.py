@@ -26,10 +26,11 @@ from weylfem.constants import ELEMENTARY_CHARGE
 from weylfem.device import Device
 from weylfem.geometry import DeviceMesh
 from weylfem.solvers import (
-    ITERATIVE_SPD_OPTIONS,
     LinearSolver,
     choose_kind,
     iterative_block_options,
+    iterative_spd_options,
+    sum_work,
 )
 from weylfem.transport.coefficients import VectorField, build_coefficients
 from weylfem.transport.contacts import ContactResponse, reference_contact
@@ -97,22 +98,28 @@ class TransportProblem:
         self.context = self._term_context(motive_force)
         self.terms = [term(self.context) for term in TRANSPORT_MODELS[device.physics.transport]]
 
+        self.operators: list[ContactOperator] = []
+        """every operator built on this problem (the steady one, transient ones)"""
         self.contact_order = list(device.contacts)
         self._locate_contacts()
         trial, test = ufl.TrialFunction(self.space), ufl.TestFunction(self.space)
         self.evaluated = fem.Function(self.space)  # the state the flux forms evaluate
-        self.indicator = fem.Function(self.space)
-        self.current_form = fem.form(self.weak_form(self.evaluated, self.indicator))
-        self.indicator_source_form = fem.form(self.source_form(self.indicator))
+        self.flux_form = fem.form(self.weak_form(self.evaluated, test))
+        self.source_vector_form = fem.form(self.source_form(test))
+        self._flux = compat.create_vector(self.flux_form)
+        self._source = compat.create_vector(self.source_vector_form)
         self.dissipation_form = fem.form(self.weak_form(self.evaluated, self.evaluated))
 
         index_map = self.space.dofmap.index_map
         self.dofs = index_map.size_global * self.space.dofmap.index_map_bs
+        dimension = mesh.topology.dim
         self.solver_kind, self.solver_choice = choose_kind(
-            device.solver.kind, self.dofs, device.solver.direct_max_dofs
+            device.solver.kind, self.dofs, device.solver.direct_max_dofs, dimension
         )
         self.iterative_options = (
-            iterative_block_options(2) if self.has_valley else ITERATIVE_SPD_OPTIONS
+            iterative_block_options(2, dimension)
+            if self.has_valley
+            else iterative_spd_options(dimension)
         )
         self.operator = ContactOperator(
             self,
@@ -126,6 +133,11 @@ class TransportProblem:
     def solver(self) -> LinearSolver:
         """The PETSc solver of the steady operator."""
         return self.operator.solver
+
+    def work_s(self) -> dict[str, float]:
+        """Wall time so far in assembly, preconditioner set-up and Krylov solves, summed
+        over the operators (this rank's)."""
+        return sum_work(op.solver.work_s(op.assemble_s) for op in self.operators)
 
     @property
     def relative_residual(self) -> float:
@@ -162,12 +174,13 @@ class TransportProblem:
         facets = {name: tags.indices[tags.values == groups[name]] for name in self.contact_order}
         if self.has_valley:
             charge_space = self.space.sub(0)
-            collapsed, _ = charge_space.collapse()
+            collapsed, charge_map = charge_space.collapse()
 
             def locate(facet_list):  # (dofs in the space, dofs in the charge space)
                 return fem.locate_dofs_topological((charge_space, collapsed), fdim, facet_list)
         else:
             charge_space = collapsed = self.space
+            charge_map = slice(None)
 
             def locate(facet_list):
                 dofs = fem.locate_dofs_topological(self.space, fdim, facet_list)
@@ -176,6 +189,11 @@ class TransportProblem:
         self.boundary_values = fem.Function(collapsed)
         located = [locate(facets[name]) for name in self.contact_order]
         self.charge_dofs = [dofs[0] for dofs in located]
+        owned = self.space.dofmap.index_map.size_local * self.space.dofmap.index_map_bs
+        self._owned_charge_dofs = [dofs[dofs < owned] for dofs in self.charge_dofs]
+        self.charge_unit = fem.Function(self.space)
+        """phi_c = 1, phi_v = 0: the operators depend on phi_c only through its gradient"""
+        self.charge_unit.x.array[charge_map] = 1.0
         self.boundary_dofs = [dofs[1] for dofs in located]
         every_contact = locate(np.concatenate(list(facets.values())))
         if self.has_valley:
@@ -222,20 +240,22 @@ class TransportProblem:
     def contact_currents(self, state: fem.Function, with_sources: bool = True) -> np.ndarray:
         """Net current (A) into the device through every contact for `state`, computed
         directly as the variationally consistent flux a(state, chi_j) - L(chi_j) (without
-        the L term for a response to contact voltages alone)."""
+        the L term for a response to contact voltages alone).  chi_j is the sum of the
+        basis functions of contact j's charge dofs, so one assembly of the vector
+        r_i = a(state, phi_i) - L(phi_i) gives every contact: I_j = sum of r_i over them."""
         self.evaluated.x.array[:] = state.x.array
-        currents = np.zeros(len(self.contact_order))
-        for j, dofs in enumerate(self.charge_dofs):
-            self.indicator.x.array[:] = 0.0
-            self.indicator.x.array[dofs] = 1.0
-            currents[j] = fem.assemble_scalar(self.current_form)
-            if with_sources:
-                currents[j] -= fem.assemble_scalar(self.indicator_source_form)
+        compat.assemble_vector_into(self._flux, self.flux_form)
+        residual = self._flux.array
+        if with_sources:
+            compat.assemble_vector_into(self._source, self.source_vector_form)
+            residual = residual - self._source.array
+        currents = np.array([residual[dofs].sum() for dofs in self._owned_charge_dofs])
         return self.comm.allreduce(currents, op=MPI.SUM)
 
     def has_sources(self) -> bool:
         """Whether any term adds to L (then the 0 V solve is needed)."""
-        return any(term.source(self.potentials(self.indicator)) is not None for term in self.terms)
+        test = self.potentials(ufl.TestFunction(self.space))
+        return any(term.source(test) is not None for term in self.terms)
 
     def solve(self) -> TransportSolution:
         """Unit solves, the contact response, and the state at the operating point."""
