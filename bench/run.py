@@ -38,6 +38,16 @@ QUICK_PARALLEL = {"transport": (0.15,)}
 RANKS = 2
 
 
+SINGLETON_VARIABLES = ("PMIX_", "OMPI_APP_CTX_", "OMPI_MCA_ess", "OMPI_MCA_pmix", "OMPI_MCA_orte_")
+"""Prefixes of what OpenMPI sets in a process that initialized MPI on its own: a nested
+mpirun that inherits them fails (exit 1, no output)."""
+
+
+def launch_environment() -> dict[str, str]:
+    """The environment without the variables of an MPI singleton (e.g. a test runner's)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(SINGLETON_VARIABLES)}
+
+
 def run_case(case: str, size: float, ranks: int, scratch: Path) -> dict:
     """One case in a fresh process (under mpirun for ranks > 1); returns its row."""
     out = scratch / f"{case}-{size}-{ranks}.json"
@@ -45,7 +55,7 @@ def run_case(case: str, size: float, ranks: int, scratch: Path) -> dict:
     if ranks > 1:
         command = ["mpirun", "-n", str(ranks), *command]
     print(f"bench: {case} at {size} on {ranks} rank(s)", flush=True)
-    subprocess.run(command, check=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    subprocess.run(command, check=True, env={**launch_environment(), "OMP_NUM_THREADS": "1"})
     return json.loads(out.read_text())
 
 
@@ -86,6 +96,11 @@ def poisson_seconds(row: dict) -> float:
     return row["seconds"]["poisson_preconditioner"] + row["seconds"]["poisson_solve"]
 
 
+def repeat_ratio(row: dict) -> float:
+    """Coupled / Poisson time of a repeated Krylov solve (work vectors allocated)."""
+    return row["seconds"]["repeat_solve"] / row["seconds"]["poisson_repeat_solve"]
+
+
 def llg_step_seconds(row: dict) -> float:
     """Mean wall time of one LLG step after the first."""
     return row["seconds"]["steps_total"] / row["steps_after_first"]
@@ -108,9 +123,16 @@ def summarize(rows: list[dict]) -> dict:
         summary["poisson_solve_exponent"] = exponent(
             [r["poisson_dofs"] for r in serial], [poisson_seconds(r) for r in serial]
         )
-        summary["max_coupled_to_poisson_ratio"] = max(
-            solve_seconds(r) / poisson_seconds(r) for r in serial
+        summary["coupled_repeat_solve_exponent"] = exponent(
+            dofs, [r["seconds"]["repeat_solve"] for r in serial]
         )
+        summary["poisson_repeat_solve_exponent"] = exponent(
+            dofs, [r["seconds"]["poisson_repeat_solve"] for r in serial]
+        )
+        summary["coupled_to_poisson_ratios"] = [
+            solve_seconds(r) / poisson_seconds(r) for r in serial
+        ]
+        summary["coupled_to_poisson_repeat_ratios"] = [repeat_ratio(r) for r in serial]
         band = [r["iterations"] for r in serial if 1e5 <= r["dofs"] <= 1.2e6] or [
             r["iterations"] for r in serial
         ]
@@ -127,6 +149,7 @@ def summarize(rows: list[dict]) -> dict:
         if base is None:
             continue
         measure = solve_seconds if row["case"] == "transport" else llg_step_seconds
+        assembly = "assemble" if row["case"] == "transport" else "steps_assemble"
         speedup = measure(base) / measure(row)
         speedups.append(
             {
@@ -138,12 +161,15 @@ def summarize(rows: list[dict]) -> dict:
                 "parallel_s": measure(row),
                 "speedup": speedup,
                 "efficiency": speedup / row["ranks"],
-                "assemble_speedup": base["seconds"].get("assemble", np.nan)
-                / row["seconds"].get("assemble", np.nan),
+                "assemble_speedup": base["seconds"][assembly] / row["seconds"][assembly],
             }
         )
     summary["parallel"] = speedups
     return summary
+
+
+def _listed(values: list[float]) -> str:
+    return ", ".join(f"{value:.2f}" for value in values)
 
 
 def add_llg_totals(row: dict) -> None:
@@ -169,12 +195,14 @@ def markdown(report: dict) -> str:
         "Coupled: GMRES + multiplicative fieldsplit, one BoomerAMG V-cycle per field. "
         "Poisson: CG + BoomerAMG with the DOLFINx performance-test options. Both to rtol "
         "1e-8. *solve* = preconditioner set-up + Krylov; the coupled two-contact steady "
-        "solve needs one linear solve.",
+        "solve needs one linear solve.  *repeat*: the best of 3 further Krylov solves of "
+        "the same matrix from a zero guess (work vectors allocated, as in time stepping).",
         "",
         "| ranks | vertices | coupled dofs | its coupled / Poisson | assemble (s) coupled / "
-        "Poisson | solve (s) coupled / Poisson | ratio | memory (B/dof) coupled / Poisson "
+        "Poisson | solve (s) coupled / Poisson | ratio | repeat (s) coupled / Poisson | ratio "
+        "| memory (B/dof) coupled / Poisson "
         "| mesh (s) | setup (s) | currents (s) | output (s) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in (r for r in rows if r["case"] == "transport"):
         s, m = r["seconds"], r["memory_MiB"]
@@ -183,6 +211,7 @@ def markdown(report: dict) -> str:
             f"{r['poisson_iterations']} | {s['assemble']:.2f} / {s['poisson_assemble']:.2f} "
             f"| {solve_seconds(r):.2f} / {poisson_seconds(r):.2f} "
             f"| {solve_seconds(r) / poisson_seconds(r):.2f} "
+            f"| {s['repeat_solve']:.3f} / {s['poisson_repeat_solve']:.3f} | {repeat_ratio(r):.2f} "
             f"| {m['coupled'] * 2**20 / r['dofs']:.0f} / "
             f"{m['poisson'] * 2**20 / r['poisson_dofs']:.0f} | {s['mesh']:.1f} "
             f"| {s['setup']:.2f} | {s['solve_other']:.2f} | {s['output']:.2f} |"
@@ -263,13 +292,16 @@ def markdown(report: dict) -> str:
             "",
             "## Targets (issue 7), as measured",
             "",
-            "- coupled solve / Poisson solve: at most "
-            f"{summary['max_coupled_to_poisson_ratio']:.2f} (target 2.5)",
+            "- coupled solve / Poisson solve (set-up + first solve), by size: "
+            f"{_listed(summary['coupled_to_poisson_ratios'])}; repeated solve: "
+            f"{_listed(summary['coupled_to_poisson_repeat_ratios'])} (target 2.5)",
             f"- coupled iterations from 1e5 to 1e6 dofs: {summary['iterations_1e5_to_1e6']}, "
             f"growth {100 * summary['iteration_growth_1e5_to_1e6']:.0f}% (target 30%)",
-            f"- fitted cost exponent: coupled solve {summary['coupled_solve_exponent']:.2f}, "
-            f"assemble + solve {summary['coupled_assemble_and_solve_exponent']:.2f}, Poisson "
-            f"{summary['poisson_solve_exponent']:.2f} (target 1.15)",
+            f"- fitted cost exponent: coupled solve {summary['coupled_solve_exponent']:.2f} "
+            f"(repeated {summary['coupled_repeat_solve_exponent']:.2f}), assemble + solve "
+            f"{summary['coupled_assemble_and_solve_exponent']:.2f}; the Poisson reference "
+            f"{summary['poisson_solve_exponent']:.2f} (repeated "
+            f"{summary['poisson_repeat_solve_exponent']:.2f}) (target 1.15)",
         ]
     return "\n".join(lines) + "\n"
 

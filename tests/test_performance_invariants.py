@@ -6,6 +6,7 @@ import dolfinx
 import dolfinx.fem.petsc
 import numpy as np
 import pytest
+import ufl
 from conftest import bar_table, interface_film_table
 from dolfinx import fem
 
@@ -89,3 +90,20 @@ def test_results_split_time_into_phases(tmp_path):
     assert sum(timings[phase] for phase in phases) <= timings["total"] * (1 + 1e-9)
     assert results["solver"]["solves"] == 1  # two contacts: one linear solve
     assert "auto" in results["solver"]["type"]
+
+
+@pytest.mark.serial
+def test_conductance_sweep_compiles_one_form():
+    """G_v enters the forms as a Constant: a sweep over it has one form signature (one
+    JIT compilation), while a change of the model (a new relaxing wall) has another."""
+    signatures = []
+    device_mesh = None
+    for conductance in (1e12, 1e15, 0.0):
+        table = nonlocal_strip_table([2.0], field_T=(0.3, 0.0, 0.0), length=8.0, mesh_size=0.5)
+        table["walls"] = {"walls": {"valley_conductance_S_per_m2": conductance}}
+        device = device_from_mapping(table, "strip")
+        device_mesh = device_mesh or mesh_device(device)
+        problem = TransportProblem(device, device_mesh)
+        trial, test = ufl.TrialFunction(problem.space), ufl.TestFunction(problem.space)
+        signatures.append(problem.weak_form(trial, test).signature())
+    assert signatures[0] == signatures[1] != signatures[2]

@@ -153,6 +153,7 @@ class LinearSolver:
         """Build the preconditioner of the current operator (after `ksp.setOperators`)."""
         start = time.perf_counter()
         self.ksp.setUp()
+        self.ksp.setUpOnBlocks()  # the blocks' preconditioners (fieldsplit, block Jacobi)
         self.setup_s += time.perf_counter() - start
 
     def update_operator(self, matrix: PETSc.Mat) -> None:

@@ -38,6 +38,12 @@ from weylfem.transport.operator import ContactOperator
 from weylfem.transport.terms import TRANSPORT_MODELS, Potentials, TermContext, total
 
 
+def _constants(mesh, conductances: dict[int, float]) -> dict[int, fem.Constant]:
+    """The nonzero conductances as Constants: the compiled forms then do not depend on
+    their values (a sweep over G_v compiles once)."""
+    return {tag: fem.Constant(mesh, value) for tag, value in conductances.items() if value > 0}
+
+
 @dataclass
 class TransportSolution:
     """The potentials at the operating point and the multi-terminal response."""
@@ -154,16 +160,17 @@ class TransportProblem:
         for name, contact in device.contacts.items():
             if contact.valley_conductance_S_per_m2 is not None:
                 surfaces[groups[name]] = contact.valley_conductance_S_per_m2
+        interfaces = {
+            groups[n]: i.valley_conductance_S_per_m2 for n, i in device.interfaces.items()
+        }
         return TermContext(
             coefficients=self.coefficients,
             dimension=mesh.topology.dim,
             dx=ufl.Measure("dx", domain=mesh, subdomain_data=device_mesh.cell_tags),
             ds=ufl.Measure("ds", domain=mesh, subdomain_data=device_mesh.facet_tags),
             dS=ufl.Measure("dS", domain=mesh, subdomain_data=device_mesh.facet_tags),
-            relaxing_surfaces=surfaces,
-            relaxing_interfaces={
-                groups[n]: i.valley_conductance_S_per_m2 for n, i in device.interfaces.items()
-            },
+            relaxing_surfaces=_constants(mesh, surfaces),
+            relaxing_interfaces=_constants(mesh, interfaces),
             motive_force=motive_force,
         )
 
@@ -194,6 +201,8 @@ class TransportProblem:
         self.charge_unit = fem.Function(self.space)
         """phi_c = 1, phi_v = 0: the operators depend on phi_c only through its gradient"""
         self.charge_unit.x.array[charge_map] = 1.0
+        if self.has_valley:
+            self._components = ((collapsed, charge_map), self.space.sub(1).collapse())
         self.boundary_dofs = [dofs[1] for dofs in located]
         every_contact = locate(np.concatenate(list(facets.values())))
         if self.has_valley:
@@ -264,14 +273,22 @@ class TransportProblem:
         reference = reference_contact(self.contact_order, self.device.contacts)
         return self._solution(state, response, voltages, currents, reference)
 
+    @staticmethod
+    def _component(state: fem.Function, space, dofs) -> fem.Function:
+        """One potential of `state` on its collapsed space (made once, at set-up)."""
+        component = fem.Function(space)
+        component.x.array[:] = state.x.array[dofs]
+        return component
+
     def _solution(self, state, response, voltages, currents, reference) -> TransportSolution:
         self.evaluated.x.array[:] = state.x.array
         power = self.comm.allreduce(fem.assemble_scalar(self.dissipation_form), op=MPI.SUM)
         u = self.potentials(state)
         charge = total(term.charge_current(u) for term in self.terms)
         if self.has_valley:
-            charge_potential = state.sub(0).collapse()
-            valley_potential = state.sub(1).collapse()
+            charge_potential, valley_potential = (
+                self._component(state, space, dofs) for space, dofs in self._components
+            )
             valley = total(term.valley_current(u) for term in self.terms)
             density = ELEMENTARY_CHARGE * self.coefficients.density_of_states * u.valley
         else:

@@ -36,10 +36,11 @@ class TermContext:
     dx: ufl.Measure
     ds: ufl.Measure
     dS: ufl.Measure
-    relaxing_surfaces: dict[int, float] = field(default_factory=dict)
-    """facet tag -> valley conductance G_v (S/m^2) of outer surfaces (walls, Robin contacts)"""
-    relaxing_interfaces: dict[int, float] = field(default_factory=dict)
-    """facet tag -> G_v of internal interfaces"""
+    relaxing_surfaces: dict[int, object] = field(default_factory=dict)
+    """facet tag -> valley conductance G_v > 0 (S/m^2, a UFL scalar) of outer surfaces
+    (walls, Robin contacts)"""
+    relaxing_interfaces: dict[int, object] = field(default_factory=dict)
+    """facet tag -> G_v > 0 of internal interfaces"""
     motive_force: object | None = None
     """valley-motive force f (V/m, UFL 3-vector), or None"""
 
@@ -151,7 +152,6 @@ class SurfaceValleyRelaxationTerm(TransportTerm):
         terms = [
             conductance * u.valley * v.valley * self.context.ds(tag)
             for tag, conductance in self.context.relaxing_surfaces.items()
-            if conductance > 0
         ]
         return total(terms)
 
@@ -163,7 +163,6 @@ class InterfaceValleyRelaxationTerm(TransportTerm):
         terms = [
             conductance * u.valley("+") * v.valley("+") * self.context.dS(tag)
             for tag, conductance in self.context.relaxing_interfaces.items()
-            if conductance > 0
         ]
         return total(terms)
 
