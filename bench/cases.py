@@ -34,6 +34,7 @@ from weylfem.magnet.evolution import make_integrator
 from weylfem.magnet.setup import build_magnet
 from weylfem.meshing import mesh_device
 from weylfem.output import nodal, write_xdmf
+from weylfem.run import Timings
 from weylfem.solvers import work_since
 from weylfem.transport import TransportProblem
 
@@ -103,21 +104,19 @@ def permalloy_film(mesh_size_nm: float) -> dict:
     }
 
 
-class Stopwatch:
-    """Phase wall times (slowest rank) and peak memory per stage (all ranks summed)."""
+class Stopwatch(Timings):
+    """weylfem's phase timings (slowest rank), each phase started together on every rank,
+    and peak memory per stage (all ranks summed)."""
 
     def __init__(self, comm: MPI.Comm):
-        self.comm = comm
-        self.seconds: dict[str, float] = {}
+        super().__init__(comm)
         self.memory_MiB: dict[str, float] = {}
 
     @contextmanager
     def phase(self, name: str):
         self.comm.barrier()
-        start = time.perf_counter()
-        yield
-        elapsed = self.comm.allreduce(time.perf_counter() - start, op=MPI.MAX)
-        self.seconds[name] = self.seconds.get(name, 0.0) + elapsed
+        with super().phase(name):
+            yield
 
     @contextmanager
     def stage(self, name: str):
@@ -131,14 +130,6 @@ class Stopwatch:
         peak = _status_kib("VmHWM")
         self.memory_MiB[name] = self.comm.allreduce(peak - resident, op=MPI.SUM) / 1024
         self.memory_MiB[f"{name}_peak"] = self.comm.allreduce(peak, op=MPI.SUM) / 1024
-
-    def carve(self, phase: str, work: dict[str, float], prefix: str) -> None:
-        """Move assembly, preconditioner and Krylov seconds out of `phase`."""
-        for name, seconds in work.items():
-            seconds = self.comm.allreduce(seconds, op=MPI.MAX)
-            self.seconds[phase] -= seconds
-            key = f"{prefix}{name}"
-            self.seconds[key] = self.seconds.get(key, 0.0) + seconds
 
 
 def _status_kib(field: str) -> float:
@@ -207,7 +198,7 @@ def poisson(device_mesh, watch: Stopwatch, grounded: str, driven: str | None) ->
         ksp.solve(rhs, solution.vector)
     if ksp.getConvergedReason() <= 0:
         raise RuntimeError(f"Poisson solve failed: reason {ksp.getConvergedReason()}")
-    watch.seconds["poisson_repeat_solve"] = repeat_solve(ksp, solution.vector)
+    watch["poisson_repeat_solve"] = repeat_solve(ksp, solution.vector)
     row = {
         "poisson_dofs": space.dofmap.index_map.size_global,
         "poisson_iterations": ksp.getIterationNumber(),
@@ -229,12 +220,12 @@ def transport(mesh_size: float, kind: str, comm: MPI.Comm) -> dict:
     with watch.stage("coupled"):
         with watch.phase("setup"):
             problem = TransportProblem(device, device_mesh)
-        watch.carve("setup", problem.work_s(), "")
+        watch.carve("setup", problem.work_s())
         before = problem.work_s()
         with watch.phase("solve_other"):  # contact currents, operating point
             solution = problem.solve()
-        watch.carve("solve_other", work_since(problem.work_s(), before), "")
-        watch.seconds["repeat_solve"] = repeat_solve(problem.solver.ksp, solution.state.vector)
+        watch.carve("solve_other", work_since(problem.work_s(), before))
+        watch["repeat_solve"] = repeat_solve(problem.solver.ksp, solution.state.vector)
     with watch.phase("output"):
         fields = [
             nodal(solution.charge_potential, "phi_c"),
@@ -249,7 +240,7 @@ def transport(mesh_size: float, kind: str, comm: MPI.Comm) -> dict:
         "solver_choice": problem.solver_choice,
         "iterations": solver.iterations,
         "linear_solves": solver.solves,
-        "seconds": watch.seconds,
+        "seconds": dict(watch),
         "memory_MiB": watch.memory_MiB,
         "resistance_ohm": float(
             (solution.voltages_V[0] - solution.voltages_V[1]) / solution.currents_A[0]
@@ -273,11 +264,11 @@ def llg(mesh_size: float, comm: MPI.Comm) -> dict:
         with watch.phase("first_step"):
             integrator.step(step_s)
         first_work = integrator.work_s()
-        watch.carve("first_step", first_work, "first_step_")
+        watch.carve("first_step", first_work, prefix="first_step_")
         with watch.phase("steps"):
             for _ in range(LLG_STEPS):
                 integrator.step(step_s)
-        watch.carve("steps", work_since(integrator.work_s(), first_work), "steps_")
+        watch.carve("steps", work_since(integrator.work_s(), first_work), prefix="steps_")
     nodes = magnet.problem.magnetic_node_count
     return {
         **row,
@@ -287,7 +278,7 @@ def llg(mesh_size: float, comm: MPI.Comm) -> dict:
         "solver_choice": integrator.solver_choice,
         "iterations": integrator.solver.iterations,
         "steps_after_first": LLG_STEPS,
-        "seconds": watch.seconds,
+        "seconds": dict(watch),
         "memory_MiB": watch.memory_MiB,
         "mean_m": list(np.round(magnet.problem.average_magnetization(), 12)),
     }

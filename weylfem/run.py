@@ -68,10 +68,11 @@ class Timings(dict):
         elapsed = self.comm.allreduce(time.perf_counter() - start, op=MPI.MAX)
         self[name] = self.get(name, 0.0) + elapsed
 
-    def carve(self, phase: str, work: Mapping[str, float]) -> None:
+    def carve(self, phase: str, work: Mapping[str, float], prefix: str = "") -> None:
         """Move the seconds of `work` (assemble, preconditioner, solve: this rank's, spent
-        inside `phase`) out of `phase` into phases of their own names."""
+        inside `phase`) out of `phase` into phases of their names (after `prefix`)."""
         for name, seconds in work.items():
+            name = prefix + name
             seconds = self.comm.allreduce(seconds, op=MPI.MAX)
             if name != phase:
                 self[phase] = max(self[phase] - seconds, 0.0)
@@ -197,8 +198,7 @@ def _run_transient(
 
         def on_step(step: int, time_s: float, state) -> None:
             if snapshots and (step % transient.snapshot_every == 0 or step == last):
-                potentials = zip((0, 1), ("phi_c", "phi_v"), strict=True)
-                fields = [nodal(state.sub(i).collapse(), name) for i, name in potentials]
+                fields = [nodal(field, field.name) for field in problem.split(state)]
                 snapshots.write(fields, time_s)
 
         before = problem.work_s()

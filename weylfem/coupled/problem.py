@@ -118,8 +118,7 @@ class CoupledProblem:
         self.comm = magnet.device_mesh.comm
         self.ledger = EnergyLedger()
         self.state = fem.Function(transport.space, name="u")
-        self._valley_dofs = transport.space.sub(1).collapse()[1]
-        charge_space, self._charge_dofs = transport.space.sub(0).collapse()
+        (charge_space, self._charge_dofs), (_, self._valley_dofs) = transport.components
         self._charge = fem.Function(charge_space, name="phi_c")
         self._transient = transient
         cells = magnet.coefficients.cells

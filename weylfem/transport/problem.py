@@ -202,7 +202,8 @@ class TransportProblem:
         """phi_c = 1, phi_v = 0: the operators depend on phi_c only through its gradient"""
         self.charge_unit.x.array[charge_map] = 1.0
         if self.has_valley:
-            self._components = ((collapsed, charge_map), self.space.sub(1).collapse())
+            self.components = ((collapsed, charge_map), self.space.sub(1).collapse())
+            """(collapsed space, its dofs in the space) of phi_c and of phi_v, made once"""
         self.boundary_dofs = [dofs[1] for dofs in located]
         every_contact = locate(np.concatenate(list(facets.values())))
         if self.has_valley:
@@ -273,12 +274,15 @@ class TransportProblem:
         reference = reference_contact(self.contact_order, self.device.contacts)
         return self._solution(state, response, voltages, currents, reference)
 
-    @staticmethod
-    def _component(state: fem.Function, space, dofs) -> fem.Function:
-        """One potential of `state` on its collapsed space (made once, at set-up)."""
-        component = fem.Function(space)
-        component.x.array[:] = state.x.array[dofs]
-        return component
+    def split(self, state: fem.Function) -> tuple[fem.Function, fem.Function]:
+        """phi_c and phi_v of a charge_valley `state`, as new Functions on the collapsed
+        spaces made at set-up (no collapse per call)."""
+        potentials = []
+        for (space, dofs), name in zip(self.components, ("phi_c", "phi_v"), strict=True):
+            potential = fem.Function(space, name=name)
+            potential.x.array[:] = state.x.array[dofs]
+            potentials.append(potential)
+        return potentials[0], potentials[1]
 
     def _solution(self, state, response, voltages, currents, reference) -> TransportSolution:
         self.evaluated.x.array[:] = state.x.array
@@ -286,16 +290,12 @@ class TransportProblem:
         u = self.potentials(state)
         charge = total(term.charge_current(u) for term in self.terms)
         if self.has_valley:
-            charge_potential, valley_potential = (
-                self._component(state, space, dofs) for space, dofs in self._components
-            )
+            charge_potential, valley_potential = self.split(state)
             valley = total(term.valley_current(u) for term in self.terms)
             density = ELEMENTARY_CHARGE * self.coefficients.density_of_states * u.valley
         else:
             charge_potential, valley_potential, valley, density = state, None, None, None
-        charge_potential.name = "phi_c"
-        if valley_potential is not None:
-            valley_potential.name = "phi_v"
+            charge_potential.name = "phi_c"
         return TransportSolution(
             state=state,
             charge_potential=charge_potential,
