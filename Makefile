@@ -7,12 +7,16 @@ NP := 2
 export OMPI_ALLOW_RUN_AS_ROOT := 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM := 1
 export OMPI_MCA_rmaps_base_oversubscribe := 1
-export VTK_DEFAULT_OPENGL_WINDOW := vtkOSOpenGLRenderWindow
 # One thread per MPI rank: BLAS threads would fight the ranks for the two cores.
 export OMP_NUM_THREADS := 1
 export OPENBLAS_NUM_THREADS := 1
 
-.PHONY: install demo test test-serial test-mpi lint bench validate clean
+# Debian releases whose FEniCSx `make test-stacks` tests in debootstrap roots (scripts/test-stack.sh):
+# sid has DOLFINx 0.11 (PETSc 3.25, Python 3.14), trixie 0.9 (PETSc 3.22); this machine's own
+# stack is whatever `make test` finds (bookworm: 0.5.2).
+STACKS := sid trixie
+
+.PHONY: install demo test test-serial test-mpi lint bench validate clean test-stacks $(STACKS:%=test-%)
 
 install:
 	bash scripts/install.sh
@@ -32,6 +36,12 @@ test-serial:
 
 test-mpi:
 	timeout 1500 $(MPIEXEC) -n $(NP) $(PY) -m pytest -m "mpi and not slow" -q --color=no -p no:cacheprovider
+
+# `make test` of a clean clone of HEAD inside a fresh Debian root of each release in STACKS.
+test-stacks: $(STACKS:%=test-%)
+
+$(STACKS:%=test-%): test-%:
+	bash scripts/test-stack.sh $* test
 
 bench: install
 	$(PY) bench/run.py

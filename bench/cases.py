@@ -195,10 +195,10 @@ def poisson(device_mesh, watch: Stopwatch, grounded: str, driven: str | None) ->
     with watch.phase("poisson_preconditioner"):
         ksp.setUp()
     with watch.phase("poisson_solve"):
-        ksp.solve(rhs, solution.vector)
+        ksp.solve(rhs, compat.petsc_vector(solution))
     if ksp.getConvergedReason() <= 0:
         raise RuntimeError(f"Poisson solve failed: reason {ksp.getConvergedReason()}")
-    watch["poisson_repeat_solve"] = repeat_solve(ksp, solution.vector)
+    watch["poisson_repeat_solve"] = repeat_solve(ksp, compat.petsc_vector(solution))
     row = {
         "poisson_dofs": space.dofmap.index_map.size_global,
         "poisson_iterations": ksp.getIterationNumber(),
@@ -225,7 +225,8 @@ def transport(mesh_size: float, kind: str, comm: MPI.Comm) -> dict:
         with watch.phase("solve_other"):  # contact currents, operating point
             solution = problem.solve()
         watch.carve("solve_other", work_since(problem.work_s(), before))
-        watch["repeat_solve"] = repeat_solve(problem.solver.ksp, solution.state.vector)
+        state = compat.petsc_vector(solution.state)
+        watch["repeat_solve"] = repeat_solve(problem.solver.ksp, state)
     with watch.phase("output"):
         fields = [
             nodal(solution.charge_potential, "phi_c"),

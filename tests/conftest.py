@@ -11,8 +11,6 @@ from weylfem.config import device_from_mapping
 from weylfem.errors import ConfigError
 from weylfem.experiments import two_terminal_bar_table
 
-os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkOSOpenGLRenderWindow")
-
 ROOT = Path(__file__).resolve().parents[1]
 WEYLFEM = Path(sys.executable).with_name("weylfem")
 

@@ -97,7 +97,8 @@ def test_default_run_serial_equals_mpi(tmp_path):
     assert one["mesh"]["ranks"] == 1 and two["mesh"]["ranks"] == 2
     assert one["mesh"]["cells"] == two["mesh"]["cells"]
     injected = one["contacts"]["injector_bottom"]["current_A"]
-    assert injected == 1.0e-3
+    # I = G V reproduces the imposed current to round-off (a small dense solve for V)
+    assert injected == pytest.approx(1.0e-3, rel=1e-12)
     for name, contact in one["contacts"].items():
         other = two["contacts"][name]
         assert other["drive"] == contact["drive"]

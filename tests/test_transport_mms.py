@@ -240,7 +240,7 @@ def solve_mms(device, device_mesh) -> tuple[dict[str, float], float]:
     compat.assemble_rhs(rhs, linear, bilinear, bcs)
     solver = LinearSolver("mms", matrix, "direct", 1e-12, {}, {})
     state = fem.Function(space)
-    solver.solve(rhs, state.vector)
+    solver.solve(rhs, compat.petsc_vector(state))
     state.x.scatter_forward()
 
     dx = ufl.Measure("dx", mesh, metadata={"quadrature_degree": 2 * degree + 6})

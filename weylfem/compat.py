@@ -1,12 +1,14 @@
 """The one module that knows DOLFINx version differences.
 
-weylfem is developed against DOLFINx 0.5.2 (Debian bookworm); users also run 0.9/0.10.
-Every call whose spelling differs between those versions goes through a function here,
-so no other module branches on the DOLFINx version.
+weylfem runs on DOLFINx 0.11 (Debian sid, conda-forge, the dolfinx images), 0.9 (Debian
+trixie) and 0.5.2 (Debian bookworm); CI tests all three.  Every call whose spelling differs
+between them goes through a function here, with the newest spelling tried first and the old
+one as the fallback, so no other module branches on the DOLFINx version.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 
 try:
@@ -43,11 +45,31 @@ def quiet_jit_logging() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def model_to_mesh(model, comm, rank: int, gdim: int):
-    """Distribute the gmsh model held on `rank`: returns (mesh, cell_tags, facet_tags)."""
-    from dolfinx.io import gmshio
+def shared_facet_partitioner():
+    """A cell partitioner that ghosts the cells across every shared facet.
 
-    data = gmshio.model_to_mesh(model, comm, rank, gdim=gdim)
+    Interior-facet integrals (dS: interface conductances, interface areas) need both cells
+    of a facet on the rank that assembles it; DOLFINx >= 0.8 partitions without such ghosts
+    by default, and an interior-facet form then fails on one rank while the others wait."""
+    from dolfinx.mesh import GhostMode, create_cell_partitioner
+
+    try:  # DOLFINx >= 0.10: (mode, max_facet_to_cell_links)
+        return create_cell_partitioner(GhostMode.shared_facet, 2)
+    except TypeError:
+        return create_cell_partitioner(GhostMode.shared_facet)
+
+
+def model_to_mesh(model, comm, rank: int, gdim: int):
+    """Distribute the gmsh model held on `rank`, with shared-facet ghosts: returns (mesh,
+    cell_tags, facet_tags)."""
+    try:  # DOLFINx >= 0.10
+        from dolfinx.io import gmsh as gmsh_io
+    except ImportError:
+        from dolfinx.io import gmshio as gmsh_io
+
+    data = gmsh_io.model_to_mesh(
+        model, comm, rank, gdim=gdim, partitioner=shared_facet_partitioner()
+    )
     if hasattr(data, "cell_tags"):  # DOLFINx >= 0.10 returns a MeshData named tuple
         return data.mesh, data.cell_tags, data.facet_tags
     return data[0], data[1], data[2]
@@ -100,8 +122,30 @@ def assemble_matrix_into(matrix, form, bcs) -> None:
 
 
 def create_vector(linear_form):
-    """A ghosted PETSc vector laid out for the compiled linear form."""
+    """A ghosted PETSc vector laid out for the compiled linear form (for its test space)."""
+    if "V" in inspect.signature(dolfinx.fem.petsc.create_vector).parameters:  # >= 0.10
+        return dolfinx.fem.petsc.create_vector(linear_form.function_spaces[0])
     return dolfinx.fem.petsc.create_vector(linear_form)
+
+
+def petsc_vector(function):
+    """The PETSc vector that holds a Function's values (ghosted; owned values first)."""
+    x = function.x
+    return x.petsc_vec if hasattr(x, "petsc_vec") else function.vector
+
+
+def locate_dofs_topological(space, dim: int, entities: np.ndarray) -> np.ndarray:
+    """Dofs of `space` on the given local entities of dimension `dim` (cells included:
+    DOLFINx >= 0.9 needs the entity-to-cell connectivity, which is made here)."""
+    topology = space.mesh.topology
+    topology.create_connectivity(dim, topology.dim)
+    return dolfinx.fem.locate_dofs_topological(space, dim, entities)
+
+
+def geometric_dimension(domain) -> int:
+    """The geometric dimension of a UFL domain (a property in ufl >= 2025, a method before)."""
+    dimension = domain.geometric_dimension
+    return dimension() if callable(dimension) else dimension
 
 
 def assemble_vector_into(vector, linear_form) -> None:
@@ -153,11 +197,19 @@ def input_node_indices(space) -> np.ndarray:
     """For every local node (block) of a P1 space on a P1 mesh, the index of its mesh node
     as the mesh was read (gmsh's numbering): the same for any partition of the mesh."""
     mesh = space.mesh
-    dofs, nodes = _cell_rows(space.dofmap.list), _cell_rows(mesh.geometry.dofmap)
+    dofs, nodes = _cell_rows(space.dofmap.list), _cell_rows(_geometry_dofmap(mesh.geometry))
     index_map = space.dofmap.index_map
     indices = np.empty(index_map.size_local + index_map.num_ghosts, dtype=np.int64)
     indices[dofs.ravel()] = np.asarray(mesh.geometry.input_global_indices)[nodes.ravel()]
     return indices
+
+
+def _geometry_dofmap(geometry):
+    """The cell-to-node map of the mesh geometry (`dofmaps[0]` from DOLFINx 0.10 on)."""
+    dofmaps = getattr(geometry, "dofmaps", None)
+    if isinstance(dofmaps, list | tuple):
+        return dofmaps[0]
+    return geometry.dofmap
 
 
 def _cell_rows(dofmap) -> np.ndarray:

@@ -334,6 +334,17 @@ def plot_magnetization_series(path: Path, series: dict[str, np.ndarray], title: 
     pyplot.close(figure)
 
 
+def offscreen_pyvista():
+    """pyvista, set to render without a display: through EGL (Mesa's, on every Debian release
+    and most clusters) unless a window class is chosen in VTK_DEFAULT_OPENGL_WINDOW or a
+    display is set.  Without it VTK would first try an X server and print a warning."""
+    if not os.environ.get("DISPLAY"):
+        os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
+    import pyvista
+
+    return pyvista
+
+
 def render_png(path: Path, field: fem.Function, title: str) -> None:
     """Off-screen picture of a P1 scalar field; the pieces of all ranks drawn by rank 0."""
     comm = field.function_space.mesh.comm
@@ -341,8 +352,7 @@ def render_png(path: Path, field: fem.Function, title: str) -> None:
     pieces = comm.gather((topology, cell_types, points, field.x.array.real.copy()), root=0)
     if comm.rank != 0:
         return
-    os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkOSOpenGLRenderWindow")
-    import pyvista
+    pyvista = offscreen_pyvista()
 
     grids = []
     for topology, cell_types, points, values in pieces:
@@ -385,8 +395,7 @@ def render_mesh_preview(path: Path, device_mesh: DeviceMesh, title: str) -> None
     gathered = comm.gather(pieces, root=0)
     if comm.rank != 0:
         return
-    os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkOSOpenGLRenderWindow")
-    import pyvista
+    pyvista = offscreen_pyvista()
 
     by_name: dict[tuple[int, str], list] = {}
     for rank_pieces in gathered:

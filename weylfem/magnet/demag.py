@@ -125,7 +125,7 @@ class Demagnetization(EnergyTerm):
         owned = self.space.dofmap.index_map.size_local
 
         def owned_nodes(dim: int, entities: np.ndarray) -> np.ndarray:
-            dofs = fem.locate_dofs_topological(self.space, dim, entities)
+            dofs = compat.locate_dofs_topological(self.space, dim, entities)
             return coordinates[dofs[dofs < owned]]
 
         boundary = owned_nodes(tdim - 1, outer)
@@ -154,7 +154,7 @@ class Demagnetization(EnergyTerm):
             self._rhs = compat.create_vector(self._linear_form)
             self._m = m
         compat.assemble_rhs(self._rhs, self._linear_form, self._bilinear_form, self._bcs)
-        self.solver.solve(self._rhs, self.potential.vector)
+        self.solver.solve(self._rhs, compat.petsc_vector(self.potential))
         self.potential.x.scatter_forward()
 
     def field(self) -> ufl.core.expr.Expr:

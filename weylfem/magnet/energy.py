@@ -17,13 +17,14 @@ from __future__ import annotations
 import ufl
 from dolfinx import fem
 
+from weylfem import compat
 from weylfem.constants import VACUUM_PERMEABILITY
 from weylfem.magnet.coefficients import MagnetCoefficients
 
 
 def gradient3(field) -> ufl.core.expr.Expr:
     """The 3x3 (vector field) or 3-vector (scalar) gradient, zero along missing axes."""
-    gdim = ufl.domain.extract_unique_domain(field).geometric_dimension()
+    gdim = compat.geometric_dimension(ufl.domain.extract_unique_domain(field))
     if len(field.ufl_shape) == 0:
         return ufl.as_vector([field.dx(j) if j < gdim else 0 for j in range(3)])
     return ufl.as_matrix([[field[i].dx(j) if j < gdim else 0 for j in range(3)] for i in range(3)])

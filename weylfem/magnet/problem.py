@@ -48,7 +48,7 @@ class MicromagneticProblem:
         self.dx = coefficients.measure(device_mesh)
         index_map = self.space.dofmap.index_map
         self.owned_nodes = index_map.size_local
-        magnetic = fem.locate_dofs_topological(self.space, mesh.topology.dim, coefficients.cells)
+        magnetic = compat.locate_dofs_topological(self.space, mesh.topology.dim, coefficients.cells)
         self.magnetic_nodes = np.unique(magnetic[magnetic < self.owned_nodes]).astype(np.int32)
         """owned block (node) indices of the magnetic nodes"""
         self._fill(initial)

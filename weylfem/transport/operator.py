@@ -91,9 +91,10 @@ class ContactOperator:
             rhs, self.linear_form, self.bilinear_form, problem.bcs, unit_contact is None
         )
         self.assemble_s += time.perf_counter() - start
-        self.solver.solve(rhs, state.vector)
+        values = compat.petsc_vector(state)
+        self.solver.solve(rhs, values)
         state.x.scatter_forward()
-        self.solver.ksp.getOperators()[0].mult(state.vector, residual)
+        self.solver.ksp.getOperators()[0].mult(values, residual)
         residual.axpy(-1.0, rhs)
         scale = max(rhs.norm(), 1e-300)
         self.relative_residual = max(self.relative_residual, residual.norm() / scale)
