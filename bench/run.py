@@ -61,9 +61,7 @@ def run_case(case: str, size: float, ranks: int, scratch: Path) -> dict:
 
 def machine() -> dict:
     """Cores, memory, processor and the versions of the stack."""
-    import dolfinx
-    import gmsh
-    from petsc4py import PETSc
+    from weylfem import compat
 
     model = next(
         (
@@ -78,11 +76,7 @@ def machine() -> dict:
         "memory_GiB": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
         "processor": model,
         "platform": platform.platform(),
-        "python": platform.python_version(),
-        "dolfinx": dolfinx.__version__,
-        "petsc": ".".join(map(str, PETSc.Sys.getVersion())),
-        "gmsh": gmsh.__version__,
-        "numpy": np.__version__,
+        **compat.stack_versions(),
     }
 
 

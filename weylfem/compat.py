@@ -33,6 +33,22 @@ DOLFINX_VERSION: tuple[int, ...] = tuple(int(p) for p in dolfinx.__version__.spl
 _MODERN = DOLFINX_VERSION >= (0, 8)
 
 
+def stack_versions() -> dict[str, str]:
+    """Versions of the numerical stack a result was computed with (for results headers)."""
+    import platform
+
+    import gmsh
+    from petsc4py import PETSc
+
+    return {
+        "dolfinx": dolfinx.__version__,
+        "petsc": ".".join(map(str, PETSc.Sys.getVersion())),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "gmsh": gmsh.__version__,
+    }
+
+
 def quiet_jit_logging() -> None:
     """Silence the per-form compiler chatter that FFCx/cffi send to the root logger.
 
@@ -46,11 +62,12 @@ def quiet_jit_logging() -> None:
 
 
 def shared_facet_partitioner():
-    """A cell partitioner that ghosts the cells across every shared facet.
+    """A cell partitioner (DOLFINx >= 0.8) that ghosts the cells across every shared facet.
 
     Interior-facet integrals (dS: interface conductances, interface areas) need both cells
     of a facet on the rank that assembles it; DOLFINx >= 0.8 partitions without such ghosts
-    by default, and an interior-facet form then fails on one rank while the others wait."""
+    by default, and an interior-facet form then fails on one rank while the others wait.
+    (DOLFINx 0.5 took the ghost mode at mesh creation, shared_facet by default.)"""
     from dolfinx.mesh import GhostMode, create_cell_partitioner
 
     try:  # DOLFINx >= 0.10: (mode, max_facet_to_cell_links)
@@ -67,9 +84,10 @@ def model_to_mesh(model, comm, rank: int, gdim: int):
     except ImportError:
         from dolfinx.io import gmshio as gmsh_io
 
-    data = gmsh_io.model_to_mesh(
-        model, comm, rank, gdim=gdim, partitioner=shared_facet_partitioner()
-    )
+    options = {}
+    if "partitioner" in inspect.signature(gmsh_io.model_to_mesh).parameters:  # >= 0.6
+        options["partitioner"] = shared_facet_partitioner()
+    data = gmsh_io.model_to_mesh(model, comm, rank, gdim=gdim, **options)
     if hasattr(data, "cell_tags"):  # DOLFINx >= 0.10 returns a MeshData named tuple
         return data.mesh, data.cell_tags, data.facet_tags
     return data[0], data[1], data[2]

@@ -17,6 +17,7 @@ import numpy as np
 from mpi4py import MPI
 
 import weylfem
+from weylfem import compat
 from weylfem.coupled.problem import CoupledProblem
 from weylfem.coupled.setup import build_coupled
 from weylfem.device import Device
@@ -108,6 +109,7 @@ def run_device(
     order = solution.contact_order
     results: dict = {
         "weylfem_version": weylfem.__version__,
+        "stack": compat.stack_versions(),
         "device": device.name,
         "model": device.physics.transport,
         "contacts": _contact_table(device, order, solution.voltages_V, solution.currents_A),
@@ -214,6 +216,7 @@ def _run_transient(
         order = series.contact_order
         results = {
             "weylfem_version": weylfem.__version__,
+            "stack": compat.stack_versions(),
             "device": device.name,
             "model": device.physics.transport,
             "transient": {
@@ -303,6 +306,7 @@ def _dynamics_results(device: Device, magnet: MagnetSetup, evolution: EvolutionR
     relaxation = evolution.relaxation
     return {
         "weylfem_version": weylfem.__version__,
+        "stack": compat.stack_versions(),
         "device": device.name,
         "model": "magnetization dynamics",
         "magnetization": {
