@@ -33,7 +33,8 @@ from weylfem.config import device_from_mapping
 from weylfem.magnet.evolution import make_integrator
 from weylfem.magnet.setup import build_magnet
 from weylfem.meshing import mesh_device
-from weylfem.output import nodal, write_xdmf
+from weylfem.output.projections import nodal
+from weylfem.output.writers import write_xdmf
 from weylfem.run import Timings
 from weylfem.solvers import work_since
 from weylfem.transport import TransportProblem

@@ -9,7 +9,7 @@ from test_magnet_run import Killed, assert_same_run, kill_after
 from weylfem.config import device_from_mapping
 from weylfem.errors import ConfigError
 from weylfem.magnet.series import read_series
-from weylfem.output import xdmf_times
+from weylfem.output.writers import xdmf_times
 from weylfem.run import run_dynamics
 
 

@@ -20,7 +20,7 @@ from mpi4py import MPI
 from weylfem.config import device_from_mapping
 from weylfem.errors import ConfigError
 from weylfem.magnet.series import read_series
-from weylfem.output import xdmf_times
+from weylfem.output.writers import xdmf_times
 from weylfem.progress import ProgressBar
 from weylfem.run import run_dynamics
 

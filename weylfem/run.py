@@ -33,22 +33,11 @@ from weylfem.magnet.evolution import (
 from weylfem.magnet.series import read_series
 from weylfem.magnet.setup import MagnetSetup, build_magnet
 from weylfem.meshing import device_refinements, mesh_device
-from weylfem.output import (
-    FieldFile,
-    OutputDirectory,
-    RunDirectory,
-    cellwise_scalar,
-    cellwise_vector,
-    nodal,
-    plot_four_probe,
-    plot_magnetization_series,
-    plot_series,
-    render_mesh_preview,
-    render_png,
-    write_json,
-    write_series_csv,
-    write_xdmf,
-)
+from weylfem.output.pictures import render_mesh_preview, render_png
+from weylfem.output.plots import plot_four_probe, plot_magnetization_series, plot_series
+from weylfem.output.projections import cellwise_scalar, cellwise_vector, nodal
+from weylfem.output.staging import OutputDirectory, RunDirectory, write_json
+from weylfem.output.writers import FieldFile, write_series_csv, write_xdmf
 from weylfem.solvers import work_since
 from weylfem.transport import TransportProblem
 from weylfem.transport.transient import TransientTransport

@@ -38,7 +38,7 @@ from weylfem.magnet.energy import gradient3
 from weylfem.magnet.problem import MicromagneticProblem
 from weylfem.magnet.tangent_plane import TangentPlaneIntegrator
 from weylfem.meshing import valley_relaxing_groups
-from weylfem.output import cellwise_vector, nodal
+from weylfem.output.projections import cellwise_vector, nodal
 from weylfem.solvers import sum_work
 from weylfem.transport.problem import TransportProblem
 from weylfem.transport.transient import TransientTransport, scaled_contacts

@@ -31,7 +31,7 @@ from weylfem.errors import ConfigError
 from weylfem.magnet.demag import Demagnetization
 from weylfem.magnet.problem import MicromagneticProblem
 from weylfem.magnet.tangent_plane import TangentPlaneIntegrator
-from weylfem.output import replace_atomically
+from weylfem.output.staging import replace_atomically
 
 FORMAT = 1
 """Version of the checkpoint layout."""

@@ -43,7 +43,8 @@ from weylfem.magnet.problem import MicromagneticProblem
 from weylfem.magnet.relaxation import RelaxationResult, relax
 from weylfem.magnet.series import SeriesFile, series_columns
 from weylfem.magnet.tangent_plane import TangentPlaneIntegrator
-from weylfem.output import FieldFile, RunDirectory, xdmf_times
+from weylfem.output.staging import RunDirectory
+from weylfem.output.writers import FieldFile, xdmf_times
 from weylfem.progress import ProgressBar
 from weylfem.solvers import work_since
 

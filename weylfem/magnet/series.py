@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from mpi4py import MPI
 
-from weylfem.output import replace_atomically
+from weylfem.output.staging import replace_atomically
 
 AVERAGE_COLUMNS = ("m_x", "m_y", "m_z")
 
