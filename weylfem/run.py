@@ -97,10 +97,7 @@ def run_device(
 
     order = solution.contact_order
     results: dict = {
-        "weylfem_version": weylfem.__version__,
-        "stack": compat.stack_versions(),
-        "device": device.name,
-        "model": device.physics.transport,
+        **_header(device, device.physics.transport),
         "contacts": _contact_table(device, order, solution.voltages_V, solution.currents_A),
         "contact_order": order,
         "conductance_matrix_S": solution.conductance_matrix_S,
@@ -122,8 +119,7 @@ def run_device(
         )
     with OutputDirectory(out_dir, comm) as stage:
         with timings.phase("output"):
-            outputs = {"results": "results.json", "device": "device.json"}
-            write_json(stage / "device.json", dataclasses.asdict(device), comm)
+            outputs = _write_device(stage, device, comm)
             scalars = [nodal(solution.charge_potential, "phi_c")]
             if solution.valley_potential is not None:
                 scalars.append(nodal(solution.valley_potential, "phi_v"))
@@ -143,11 +139,36 @@ def run_device(
                 if results["nonlocal_resistances_ohm"]:
                     plot_four_probe(stage / "four_probe.png", results, comm)
                     outputs["four_probe_png"] = "four_probe.png"
-        timings["total"] = comm.allreduce(time.perf_counter() - start, op=MPI.MAX)
-        results["outputs"] = outputs
-        results["timings_s"] = dict(timings)
-        write_json(stage / "results.json", results, comm)
+        _write_results(stage, results, outputs, timings, start)
     return results
+
+
+def _header(device: Device, model: str) -> dict:
+    """The first keys of every results.json: versions, device and model."""
+    return {
+        "weylfem_version": weylfem.__version__,
+        "stack": compat.stack_versions(),
+        "device": device.name,
+        "model": model,
+    }
+
+
+def _write_device(stage: Path, device: Device, comm: MPI.Comm) -> dict:
+    """Write device.json (the device as read, defaults filled in) into `stage`; returns the
+    outputs table every run starts from."""
+    write_json(stage / "device.json", dataclasses.asdict(device), comm)
+    return {"results": "results.json", "device": "device.json"}
+
+
+def _write_results(
+    stage: Path, results: dict, outputs: dict, timings: Timings, start: float
+) -> None:
+    """Complete `results` with the outputs and timings (total since `start`) and write
+    results.json into `stage` (collective)."""
+    timings["total"] = timings.comm.allreduce(time.perf_counter() - start, op=MPI.MAX)
+    results["outputs"] = outputs
+    results["timings_s"] = dict(timings)
+    write_json(stage / "results.json", results, timings.comm)
 
 
 def _mesh_and_solver(problem: TransportProblem) -> dict:
@@ -179,8 +200,7 @@ def _run_transient(
         stepper = TransientTransport(problem, transient)
     timings.carve("setup_transient", work_since(problem.work_s(), before))
     with OutputDirectory(out_dir, comm) as stage:
-        outputs = {"results": "results.json", "device": "device.json", "series": "series.csv"}
-        write_json(stage / "device.json", dataclasses.asdict(device), comm)
+        outputs = {**_write_device(stage, device, comm), "series": "series.csv"}
         snapshots = None
         if device.output.fields_xdmf:
             snapshots = FieldFile(stage / "fields.xdmf", problem.device_mesh)
@@ -204,10 +224,7 @@ def _run_transient(
             outputs["series_png"] = "series.png"
         order = series.contact_order
         results = {
-            "weylfem_version": weylfem.__version__,
-            "stack": compat.stack_versions(),
-            "device": device.name,
-            "model": device.physics.transport,
+            **_header(device, device.physics.transport),
             "transient": {
                 **dataclasses.asdict(transient),
                 "steps": last,
@@ -220,10 +237,7 @@ def _run_transient(
             **_mesh_and_solver(problem),
         }
         results["solver"]["transient_iterations"] = stepper.step.solver.iterations
-        timings["total"] = comm.allreduce(time.perf_counter() - start, op=MPI.MAX)
-        results["outputs"] = outputs
-        results["timings_s"] = dict(timings)
-        write_json(stage / "results.json", results, comm)
+        _write_results(stage, results, outputs, timings, start)
     return results
 
 
@@ -265,12 +279,10 @@ def run_dynamics(
         timings.carve("steps", evolution.work_s)
         with timings.phase("results"):
             outputs = {
-                "results": "results.json",
-                "device": "device.json",
+                **_write_device(stage, device, comm),
                 "series": SERIES,
                 "checkpoint": CHECKPOINT,
             }
-            write_json(stage / "device.json", dataclasses.asdict(device), comm)
             if device.output.fields_xdmf:
                 outputs["fields"] = SNAPSHOTS
             if device.output.png:
@@ -281,10 +293,7 @@ def run_dynamics(
             results = _dynamics_results(device, magnet, evolution)
             if coupled is not None:
                 results.update(_coupled_results(device, coupled))
-        timings["total"] = comm.allreduce(time.perf_counter() - start, op=MPI.MAX)
-        results["outputs"] = outputs
-        results["timings_s"] = dict(timings)
-        write_json(stage / "results.json", results, comm)
+        _write_results(stage, results, outputs, timings, start)
     return results
 
 
@@ -294,10 +303,7 @@ def _dynamics_results(device: Device, magnet: MagnetSetup, evolution: EvolutionR
     device_mesh = problem.device_mesh
     relaxation = evolution.relaxation
     return {
-        "weylfem_version": weylfem.__version__,
-        "stack": compat.stack_versions(),
-        "device": device.name,
-        "model": "magnetization dynamics",
+        **_header(device, "magnetization dynamics"),
         "magnetization": {
             **magnet.describe(),
             "demagnetization": device.magnetization.demagnetization,
