@@ -30,8 +30,8 @@ from petsc4py import PETSc
 
 from weylfem import compat
 from weylfem.config import device_from_mapping
-from weylfem.magnet.evolution import make_integrator
 from weylfem.magnet.setup import build_magnet
+from weylfem.magnet.simulation import make_integrator
 from weylfem.meshing import mesh_device
 from weylfem.output.projections import nodal
 from weylfem.output.writers import write_xdmf

@@ -26,8 +26,8 @@ from weylfem.coupled.valley_torque import (
     build_valley_coupling,
 )
 from weylfem.magnet.energy import gradient3
-from weylfem.magnet.evolution import make_integrator
 from weylfem.magnet.setup import build_magnet, magnet_coefficients
+from weylfem.magnet.simulation import make_integrator
 from weylfem.meshing import mesh_device
 from weylfem.transport.coefficients import device_magnetization
 from weylfem.transport.problem import TransportProblem

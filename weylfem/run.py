@@ -32,6 +32,7 @@ from weylfem.magnet.evolution import (
 )
 from weylfem.magnet.series import read_series
 from weylfem.magnet.setup import MagnetSetup, build_magnet
+from weylfem.magnet.simulation import MagnetDynamics, make_integrator
 from weylfem.meshing import device_refinements, mesh_device
 from weylfem.output.pictures import render_mesh_preview, render_png
 from weylfem.output.plots import plot_four_probe, plot_magnetization_series, plot_series
@@ -264,17 +265,11 @@ def run_dynamics(
             if device.physics.transport == "charge_valley":
                 setup = build_coupled(device, device_mesh)
                 coupled, magnet = setup.problem, setup.magnet
+                simulation = coupled
             else:
                 coupled, magnet = None, build_magnet(device, device_mesh)
-        evolution = evolve(
-            magnet.problem,
-            device,
-            stage,
-            coupled=coupled,
-            resume=resume,
-            quiet=quiet,
-            on_step=on_step,
-        )
+                simulation = MagnetDynamics(magnet.problem, make_integrator(magnet.problem, device))
+        evolution = evolve(simulation, device, stage, resume=resume, quiet=quiet, on_step=on_step)
         timings.update(evolution.timings_s)
         timings.carve("steps", evolution.work_s)
         with timings.phase("results"):

@@ -19,6 +19,7 @@ from weylfem.coupled.valley_torque import build_valley_coupling
 from weylfem.device import Coupling, Device, Transient
 from weylfem.geometry import DeviceMesh
 from weylfem.magnet.setup import MagnetSetup, build_magnet, magnet_coefficients
+from weylfem.magnet.simulation import make_integrator
 from weylfem.magnet.tangent_plane import TangentPlaneIntegrator
 from weylfem.transport.coefficients import device_magnetization
 from weylfem.transport.problem import TransportProblem
@@ -42,8 +43,6 @@ def build_coupled(
     """The coupled charge-valley-magnet problem of `device` (which has [dynamics] and
     the charge_valley transport); `source` names it in errors.  The LLG integrator is the
     device's (`make_integrator`) unless given."""
-    from weylfem.magnet.evolution import make_integrator
-
     coupling_options = device.coupling or Coupling()
     coefficients = magnet_coefficients(device, device_mesh, source)
     materials = {name: device.material_of(name) for name in device.magnetic_regions()}

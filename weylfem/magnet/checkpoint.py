@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from dolfinx import fem
 from mpi4py import MPI
 
 from weylfem import compat
 from weylfem.device import Device
 from weylfem.errors import ConfigError
-from weylfem.magnet.demag import Demagnetization
 from weylfem.magnet.problem import MicromagneticProblem
 from weylfem.magnet.tangent_plane import TangentPlaneIntegrator
 from weylfem.output.staging import replace_atomically
@@ -68,11 +68,8 @@ def write_checkpoint(
     if state.history is not None:
         local["previous"] = state.history[0]
     pieces = {"": (compat.input_node_indices(problem.space)[nodes], local)}
-    for term in _potential_terms(problem):
-        pieces[f"potential_{term.name}"] = (
-            _owned_keys(term),
-            {"values": state.potentials[term.name]},
-        )
+    for name, field in _states(problem):
+        pieces[f"potential_{name}"] = (_owned_keys(field), {"values": state.potentials[name]})
     gathered = comm.gather(pieces, root=0)
     failure = None
     if comm.rank == 0:
@@ -153,12 +150,12 @@ def read_checkpoint(
     if "previous" in arrays:
         history = (arrays["previous"][rows], float(arrays["previous_step_s"]))
     potentials = {}
-    for term in _potential_terms(problem):
-        key = f"potential_{term.name}"
-        at = _rows(arrays[f"{key}_index"], _owned_keys(term)) if key in arrays else None
+    for name, field in _states(problem):
+        key = f"potential_{name}"
+        at = _rows(arrays[f"{key}_index"], _owned_keys(field)) if key in arrays else None
         if comm.allreduce(at is None, op=MPI.LOR):
             continue  # another mesh or device's state file: no initial guess from it
-        potentials[term.name] = arrays[key][at]
+        potentials[name] = arrays[key][at]
     return Checkpoint(
         step=int(arrays["step"]),
         time_s=float(arrays["time_s"]),
@@ -230,32 +227,30 @@ def device_record(device: Device) -> dict:
 
 
 def potentials_of(problem: MicromagneticProblem) -> dict[str, np.ndarray]:
-    """Owned values of the scalar potential of every term that has one."""
-    return {
-        term.name: term.potential.x.array[: _owned_count(term)].copy()
-        for term in _potential_terms(problem)
-    }
+    """Owned values of the state field of every term that has one, by term name."""
+    return {name: field.x.array[: _owned_count(field)].copy() for name, field in _states(problem)}
 
 
 def restore_potentials(problem: MicromagneticProblem, potentials: dict[str, np.ndarray]) -> None:
-    """Set the terms' potentials to values from `potentials_of` (collective)."""
-    for term in _potential_terms(problem):
-        if term.name in potentials:
-            term.potential.x.array[: _owned_count(term)] = potentials[term.name]
-            term.potential.x.scatter_forward()
+    """Set the terms' state fields to values from `potentials_of` (collective)."""
+    for name, field in _states(problem):
+        if name in potentials:
+            field.x.array[: _owned_count(field)] = potentials[name]
+            field.x.scatter_forward()
 
 
-def _potential_terms(problem: MicromagneticProblem) -> list[Demagnetization]:
-    return [term for term in problem.terms if isinstance(term, Demagnetization)]
+def _states(problem: MicromagneticProblem) -> list[tuple[str, fem.Function]]:
+    """(term name, state field) of the terms that carry state (`EnergyTerm.state`)."""
+    return [(term.name, field) for term in problem.terms if (field := term.state()) is not None]
 
 
-def _owned_count(term: Demagnetization) -> int:
-    return term.potential.function_space.dofmap.index_map.size_local
+def _owned_count(field: fem.Function) -> int:
+    return field.function_space.dofmap.index_map.size_local
 
 
-def _owned_keys(term: Demagnetization) -> np.ndarray:
-    """Input indices of the owned nodes of the term's potential."""
-    return compat.input_node_indices(term.potential.function_space)[: _owned_count(term)]
+def _owned_keys(field: fem.Function) -> np.ndarray:
+    """Input indices of the owned nodes of a P1 state field."""
+    return compat.input_node_indices(field.function_space)[: _owned_count(field)]
 
 
 def _check_device(source: str, saved: dict, device: dict) -> None:

@@ -145,6 +145,10 @@ class Demagnetization(EnergyTerm):
         inverse = ufl.inv(jacobian)
         return ufl.det(jacobian) * inverse * inverse.T
 
+    def state(self) -> fem.Function:
+        """The potential, whose last value is the initial guess of the next solve."""
+        return self.potential
+
     def update(self, m: fem.Function) -> None:
         """Solve for the potential of m (the right side is compiled on the first call with
         this m, then only reassembled into the same vector)."""

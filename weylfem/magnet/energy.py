@@ -52,6 +52,11 @@ class EnergyTerm:
     def set_time(self, time_s: float) -> None:
         """Evaluate time-dependent inputs at `time_s`; static terms: nothing."""
 
+    def state(self) -> fem.Function | None:
+        """The field a checkpoint keeps for this term (a P1 scalar, such as a potential
+        whose last value starts the next solve), or None: a term without state."""
+        return None
+
 
 class Exchange(EnergyTerm):
     """A |grad m|^2."""

@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from mpi4py import MPI
 
@@ -42,14 +41,12 @@ from weylfem.magnet.minimize import minimize
 from weylfem.magnet.problem import MicromagneticProblem
 from weylfem.magnet.relaxation import RelaxationResult, relax
 from weylfem.magnet.series import SeriesFile, series_columns
+from weylfem.magnet.simulation import Simulation
 from weylfem.magnet.tangent_plane import TangentPlaneIntegrator
 from weylfem.output.staging import RunDirectory
 from weylfem.output.writers import FieldFile, xdmf_times
 from weylfem.progress import ProgressBar
 from weylfem.solvers import work_since
-
-if TYPE_CHECKING:
-    from weylfem.coupled.problem import CoupledProblem
 
 RELAXATION_TIME_S = -math.inf
 """When a relaxation runs: before t = 0, so that every drive's waveform is 0."""
@@ -77,38 +74,21 @@ class EvolutionResult:
     """assembly, preconditioner set-up and Krylov time inside the steps (this rank's)"""
 
 
-def make_integrator(problem: MicromagneticProblem, device: Device) -> TangentPlaneIntegrator:
-    """The LLG integrator [dynamics] and [solver] ask for."""
-    dynamics, solver = device.dynamics, device.solver
-    return TangentPlaneIntegrator(
-        problem,
-        dynamics.scheme,
-        dynamics.theta_value,
-        solver=solver.kind,
-        rtol=solver.rtol,
-        direct_max_dofs=solver.direct_max_dofs,
-        petsc_options=solver.petsc_options,
-    )
-
-
 def evolve(
-    problem: MicromagneticProblem,
+    simulation: Simulation,
     device: Device,
     directory: Path,
     *,
-    coupled: CoupledProblem | None = None,
     resume: bool = False,
     quiet: bool = False,
     on_step: StepObserver | None = None,
 ) -> EvolutionResult:
-    """Run device.dynamics on `problem`, writing into `directory` (collective); with
-    `coupled` (whose magnet is `problem`) the transport is stepped along and its columns
-    and fields join the outputs.  `resume` continues from directory/checkpoint.npz;
-    `quiet` hides the progress bar."""
+    """Run device.dynamics on `simulation` (its magnet, and what is coupled to it, whose
+    columns and fields join the outputs), writing into `directory` (collective).
+    `resume` continues from directory/checkpoint.npz; `quiet` hides the progress bar."""
     dynamics = device.dynamics
+    problem, integrator = simulation.magnet, simulation.integrator
     comm = problem.device_mesh.comm
-    integrator = make_integrator(problem, device) if coupled is None else coupled.integrator
-    advance = integrator.step if coupled is None else coupled.step
     record = device_record(device)
     wall: dict[str, float] = defaultdict(float)
     relaxation, start, max_change = None, 0, 0.0
@@ -116,30 +96,26 @@ def evolve(
         state = read_checkpoint(directory / CHECKPOINT, problem, record)
         restore(problem, integrator, state)
         start, max_change = state.step, state.max_change
-        if coupled is not None:
-            coupled.resume(state.extras)
+        simulation.resume(state.extras)
     else:
         if dynamics.relax_first:
             with _timed(wall, "relax"):
                 problem.set_time(RELAXATION_TIME_S)
-                if coupled is not None:
-                    coupled.synchronize()  # the drives off: no valley torque
+                simulation.synchronize()  # the drives off (no valley torque, for one)
                 relaxation = _relax(problem, device)
         problem.set_time(0.0)
-        if coupled is not None:
-            coupled.synchronize()
-    files = _RunFiles(directory, problem, device, record, start if resume else None, coupled)
-    work = integrator.work_s if coupled is None else coupled.work_s
-    work_before = work()
+        simulation.synchronize()
+    files = _RunFiles(directory, simulation, device, record, start if resume else None)
+    work_before = simulation.work_s()
     last, step_s = dynamics.steps(), dynamics.time_step_s
     bar = ProgressBar(start, last, dynamics.end_time_s, comm, enabled=not quiet)
     try:
         if not resume:
             with _timed(wall, "output"):
-                files.write(0, 0.0, 0.0, integrator, row=True, snapshot=True, checkpoint=True)
+                files.write(0, 0.0, 0.0, row=True, snapshot=True, checkpoint=True)
         for step in range(start + 1, last + 1):
             with _timed(wall, "steps"):
-                max_change = max(max_change, advance(step_s))
+                max_change = max(max_change, simulation.step(step_s))
             final = step == last
             row = step % dynamics.series_every == 0 or final
             with _timed(wall, "output"):
@@ -147,7 +123,6 @@ def evolve(
                     step,
                     step_s,
                     max_change,
-                    integrator,
                     row=row,
                     snapshot=step % dynamics.snapshot_every == 0 or final,
                     checkpoint=step % dynamics.checkpoint_every == 0 or final,
@@ -162,7 +137,7 @@ def evolve(
         files.close()
     timings = {name: comm.allreduce(value, op=MPI.MAX) for name, value in wall.items()}
     return EvolutionResult(
-        work_s=work_since(work(), work_before),
+        work_s=work_since(simulation.work_s(), work_before),
         steps=max(last, start),
         final_time_s=problem.time_s,
         resumed_from_step=start if resume else None,
@@ -201,18 +176,16 @@ class _RunFiles:
     def __init__(
         self,
         directory: Path,
-        problem: MicromagneticProblem,
+        simulation: Simulation,
         device: Device,
         record: dict,
         resume_step: int | None,
-        coupled: CoupledProblem | None,
     ):
-        self.problem, self.record, self.coupled = problem, record, coupled
+        self.simulation, self.record = simulation, record
+        self.problem = problem = simulation.magnet
         self.checkpoint_path = directory / CHECKPOINT
         self.term_names = [term.name for term in problem.terms]
-        columns = series_columns(self.term_names)
-        if coupled is not None:
-            columns += coupled.series_columns()
+        columns = series_columns(self.term_names) + simulation.series_columns()
         comm = problem.device_mesh.comm
         self.series = SeriesFile(directory / SERIES, columns, comm, keep_until=resume_step)
         self.snapshot_path = directory / SNAPSHOTS
@@ -230,14 +203,13 @@ class _RunFiles:
         step: int,
         step_s: float,
         max_change: float,
-        integrator: TangentPlaneIntegrator,
         *,
         row: bool,
         snapshot: bool,
         checkpoint: bool,
     ) -> None:
         """The outputs due after `step`; max_change is the largest |dm| since the last row."""
-        problem = self.problem
+        problem, simulation = self.problem, self.simulation
         if row:
             energies = problem.energies()
             self.series.write(
@@ -249,14 +221,12 @@ class _RunFiles:
                     *(energies[name] for name in (*self.term_names, "total")),
                     problem.max_torque_T(),
                     max_change,
-                    *([] if self.coupled is None else self.coupled.series_values()),
+                    *simulation.series_values(),
                 ],
             )
         if snapshot and self.snapshots is not None and problem.time_s > self.written_until:
             problem.update()
-            fields = [problem.m, problem.effective_field]
-            if self.coupled is not None:
-                fields += self.coupled.snapshot_fields()
+            fields = [problem.m, problem.effective_field, *simulation.snapshot_fields()]
             self.snapshots.write(fields, problem.time_s)
         if checkpoint:
             self.series.sync()
@@ -264,8 +234,10 @@ class _RunFiles:
                 self.snapshots.close()
                 self.snapshots = FieldFile(self.snapshot_path, problem.device_mesh, append=True)
             kept = 0.0 if row else max_change
-            extras = {} if self.coupled is None else self.coupled.running_totals()
-            state = capture(problem, integrator, step, step_s, kept, self.record, extras)
+            extras = simulation.running_totals()
+            state = capture(
+                problem, simulation.integrator, step, step_s, kept, self.record, extras
+            )
             write_checkpoint(self.checkpoint_path, problem, state, problem.device_mesh.comm)
             # a resumed run starts with the terms out of date (its demagnetizing potential
             # a restored initial guess); so does this one, so that both compute the same
