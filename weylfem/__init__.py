@@ -6,10 +6,9 @@ Public API::
     results = run_device(load_device("device.toml"), "out")
 """
 
-__version__ = "0.1.0"
-
-from weylfem import compat  # noqa: E402, F401  (first: it sets up DOLFINx imports)
-from weylfem.config import default_device, device_from_mapping, load_device  # noqa: E402
-from weylfem.run import run_device  # noqa: E402
+from weylfem import compat  # noqa: F401  (first: it sets up DOLFINx imports)
+from weylfem.config import default_device, device_from_mapping, load_device
+from weylfem.run import run_device
+from weylfem.version import __version__
 
 __all__ = ["__version__", "default_device", "device_from_mapping", "load_device", "run_device"]

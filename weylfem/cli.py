@@ -12,8 +12,8 @@ from pathlib import Path
 
 from mpi4py import MPI
 
-from weylfem import __version__
 from weylfem.errors import ConfigError, WeylfemError
+from weylfem.version import __version__
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILURE = 1

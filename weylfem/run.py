@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 from mpi4py import MPI
 
-import weylfem
 from weylfem import compat
 from weylfem.coupled.problem import CoupledProblem
 from weylfem.coupled.setup import build_coupled
@@ -42,6 +41,7 @@ from weylfem.output.writers import FieldFile, write_series_csv, write_xdmf
 from weylfem.solvers import work_since
 from weylfem.transport import TransportProblem
 from weylfem.transport.transient import TransientTransport
+from weylfem.version import __version__
 
 
 class Timings(dict):
@@ -147,7 +147,7 @@ def run_device(
 def _header(device: Device, model: str) -> dict:
     """The first keys of every results.json: versions, device and model."""
     return {
-        "weylfem_version": weylfem.__version__,
+        "weylfem_version": __version__,
         "stack": compat.stack_versions(),
         "device": device.name,
         "model": model,
