@@ -5,7 +5,7 @@
 # $\phi_v = (\mu_+ - \mu_-)/(2e)$ relaxes only slowly, over the intervalley time
 # $\tau_v$, so it diffuses a valley length $\lambda_v = \sqrt{D\tau_v}$ away from where
 # it was made, and there the chiral magnetic effect (CME) turns it back into a charge
-# current along $\mathbf B$.  The steady equations (model.md Sec. 2) are
+# current along $\mathbf B$.  The steady equations (docs/theory.md §2) are
 #
 # $$ \mathbf J = -\sigma\nabla\phi_c + \Gamma\phi_v\mathbf B, \qquad \nabla\cdot\mathbf J = 0, $$
 #

@@ -3,7 +3,7 @@
 # Tserkovnyak (PRB, "Magnetic dynamics with Weyl fermions", Sec. IV.A, Eqs. 19–28; TS
 # below) predicts that a DC current can make the uniform state of a magnetic Weyl
 # semimetal unstable towards spin waves, through the valleys alone. The chain of effects,
-# in the conventions of model.md (SI, $e > 0$):
+# in the conventions of docs/theory.md (SI, $e > 0$):
 #
 # 1. a uniform field $\mathbf E$ along the current drives, through the anomalous Hall
 #    effect of the local $\mathbf m$, a Hall field along $\mathbf B$ when $\mathbf m$
@@ -18,7 +18,7 @@
 #
 #    (TS Eq. 19 with $\mathbf E = \mathbf J/\sigma$; $\Delta\sigma$ is the chiral-anomaly
 #    feedback, $\Delta\sigma/\sigma \sim 10^{-6}$ here);
-# 2. the chiral anomaly turns it into a valley imbalance (TS Eq. 20, model.md §2); for a
+# 2. the chiral anomaly turns it into a valley imbalance (TS Eq. 20, docs/theory.md §2); for a
 #    modulation $\propto e^{i\mathbf k\cdot\mathbf r}$ valley diffusion adds the factor
 #    $1/(1+\lambda_v^2k^2)$:
 #
@@ -27,7 +27,7 @@
 #    K = \frac{\tau_v\Gamma\theta BE}{e^2N}\,\frac{\sigma}{\sigma+\Delta\sigma}\,
 #        \frac{1}{1+\lambda_v^2k^2}; $$
 #
-# 3. its gradient is the valley field of model.md §3,
+# 3. its gradient is the valley field of docs/theory.md §3,
 #    $\mathbf B_v = -(\eta\sigma/eM_s)(1-\beta\,\mathbf m\times)\nabla\phi_v$, whose torque
 #    $-\gamma\,\mathbf m\times\mathbf B_v$ in the LLG
 #    $\partial_t\mathbf m = -\gamma\,\mathbf m\times(\mathbf B_\text{eff}+\mathbf B_v)
@@ -44,7 +44,7 @@
 #    by the spin density $s = M_s/\gamma$: $\nu = \nu_\text{TS}/s$, and with
 #    $\hbar = e = 1$, $\Gamma = 1/2\pi^2$ the prefactor $s\nu = \eta\theta\tau_v Bj/(2\pi^2N)$
 #    is that of TS Eq. 21. Two remarks on TS. (i) TS write the equation for the spin
-#    direction $-\mathbf m$, which flips the sign of $\beta$ (model.md §3); only the
+#    direction $-\mathbf m$, which flips the sign of $\beta$ (docs/theory.md §3); only the
 #    direction of the unstable wave depends on it. (ii) TS Eq. 24 puts $\nu$ inside
 #    $\alpha s[\dots]$, but the work (25) and the thresholds (26)–(28) are those of the
 #    torque $\nu_\text{TS}[\dots]\times\mathbf m$ without $\alpha s$ (with the $\alpha s$
@@ -77,7 +77,7 @@
 # damped more. For $\mathbf B\parallel\mathbf J$, $\mathbf B\times\mathbf E = 0$: no drive.
 #
 # The model has one effect more than TS's estimate: the valley-motive force of the
-# precessing $\mathbf m$ (model.md §2) drives a valley current, which is partly blocked
+# precessing $\mathbf m$ (docs/theory.md §2) drives a valley current, which is partly blocked
 # at wave vector $k$ and partly undoes the Gilbert enhancement $\alpha_\text{min}$ that
 # $\alpha$ includes: $\alpha \to \alpha - \alpha_\text{min}\kappa(1-\beta^2)/2$,
 # $\kappa = \lambda_v^2k^2/(1+\lambda_v^2k^2)$. `growth_rate_theory` below solves the

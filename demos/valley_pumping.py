@@ -1,7 +1,7 @@
 # # Valley pumping: a precessing magnet makes a nonlocal DC voltage
 #
 # A magnet inside a Weyl semimetal couples to the valleys (Weyl-node chiralities) through
-# the valley-motive force (model.md Sec. 2-3; Tserkovnyak, TS Eqs. 14b, 17a)
+# the valley-motive force (docs/theory.md §2-3; Tserkovnyak, TS Eqs. 14b, 17a)
 #
 # $$ \mathbf J_v = -\sigma\,(\nabla\phi_v + \mathbf f), \qquad
 #    \mathbf f = \frac{\eta}{e}\,(1 - \beta\,\mathbf m\times)\,\partial_t\mathbf m , $$
@@ -14,7 +14,7 @@
 # period is $\omega\sin^2\vartheta\,\hat x$, while $\partial_t\mathbf m$ averages to zero:
 #
 # $$ \langle\mathbf f\rangle = -\frac{\eta\beta\omega}{e}\,\sin^2\vartheta\;\hat x
-#    \qquad\text{(TS Eq. 33, in model.md's sign convention).} $$
+#    \qquad\text{(TS Eq. 33, in the sign convention of docs/theory.md).} $$
 #
 # A uniform $\mathbf f$ has no divergence in the bulk of the magnet: there it drives a uniform
 # valley current $-\sigma\mathbf f$ that leaves no imbalance behind (or, across a magnet
@@ -363,7 +363,7 @@ assert np.all(np.abs(model) < 2e-3 * np.abs(base["dc_V"]))
 # $\alpha_\text{eff}/\beta$ of the $\beta$ part.  Here $\alpha_\text{eff} \approx 6.5\times10^{-4}$,
 # less than $\alpha = 10^{-3}$, for two reasons.  Where the valley current is blocked
 # ($\nabla\phi_v = -\mathbf f$: across the narrow strip, and out of plane in 2D), the pumping
-# enhancement that $\alpha$ includes (up to $\alpha_\text{min}$) does not act (model.md's
+# enhancement that $\alpha$ includes (up to $\alpha_\text{min}$) does not act (docs/theory.md's
 # energy law).  And BDF2 at 100 steps per period damps this cone less than $\alpha$ (by
 # $1.6\times10^{-4}$, measured on the magnet alone).  For a steady, driven precession the
 # $\eta$ part averages to zero exactly.

@@ -1,4 +1,4 @@
-"""Charge-valley transport against exact results and the structure of model.md Sec. 2.
+"""Charge-valley transport against exact results and the structure of docs/theory.md §2.
 
 - Son-Spivak: a bar with whole-face contacts and B || current is exactly one-dimensional;
   eliminating phi_c (J is uniform) leaves -sigma phi_v'' + kappa phi_v = Gamma B J / sigma,
@@ -111,7 +111,7 @@ def test_son_spivak_bar_matches_exact_1d_solution(degree, tolerance):
 
 def test_son_spivak_quadratic_coefficient():
     """At small B, Delta G = (A/L) dsigma/dB^2 (1 - (2 lambda_v/L) tanh(L/2 lambda_v)) B^2,
-    dsigma/dB^2 = Gamma^2 tau_v / (e^2 N) (model.md Son-Spivak limit); the boundary-layer
+    dsigma/dB^2 = Gamma^2 tau_v / (e^2 N) (docs/theory.md §2, Son-Spivak limit); the boundary-layer
     factor (0.901 here) is resolved, so the bulk value alone would be 10% off.  Measured:
     7e-5 from the expected coefficient."""
     table = bar_table("Co3Sn2S2", (0, 0, 0), resolve_valley_layers=True)
@@ -354,7 +354,7 @@ COMBINATIONS = [  # (current i -> j, voltage k - l); B changes each by 1-13%
 
 
 def test_onsager_buttiker_reciprocity_and_dissipation():
-    """G(B, m) = G(-B, -m)^T and R_ij,kl(B, m) = R_kl,ij(-B, -m) (model.md Sec. 2) to
+    """G(B, m) = G(-B, -m)^T and R_ij,kl(B, m) = R_kl,ij(-B, -m) (docs/theory.md §2) to
     roundoff (measured <= 4e-15 and 3e-12), while G(B, m) is far from symmetric (1.3%)
     and R_ij,kl(B, m) differs from R_kl,ij(B, m) by 5-160%.  B enters only through the
     valley sector, whose sign is a gauge (phi_v -> -phi_v maps B to -B: the model has no

@@ -5,7 +5,7 @@ The ledger of a coupled run (`weylfem.coupled.ledger`) measures every term of
     dE_mag = W_contacts - Q_Gilbert - Q_transport - Q_coupling
 
 independently.  It closes to first order in the step (the staggered scheme) only because
-the valley torque and the motive force are paired as model.md demands: the same
+the valley torque and the motive force are paired as docs/theory.md §3 demands: the same
 operator (1 - beta m x), eta with the same sign on both sides.  Flipping the sign of eta
 or of beta on one side breaks it.
 """
@@ -127,7 +127,7 @@ def test_torque_per_current_equals_pumped_voltage_per_rate(comm):
     """Onsager: the torque the valleys exert per unit current entering at `source`, in
     the direction of a rotation rate delta (T_delta = int M_s B_v . delta dx), equals
     the voltage the same rotation rate pumps at the floating `source` with B and m
-    reversed (model.md: L(B, m)^T = L(-B, -m); the torque and the motive force carry
+    reversed (docs/theory.md §3: L(B, m)^T = L(-B, -m); the torque and the motive force carry
     (1 - beta m x) on both sides)."""
     field, m = np.array([1.0, 0.5, 0.0]), np.array([0.3, 0.5, 0.8]) / np.sqrt(0.98)
     delta = np.cross(m, [1.0, 0.0, 0.0])

@@ -6,7 +6,7 @@ pulls it down over lambda_v, and the torque per unit area of the face is
 
     T/A = -(eta sigma / e) c phi_b [m x n - beta m x (m x n)],   c = G lambda/(sigma + G lambda)
 
-(model.md Sec. 3, TS Eq. 32 with the Robin factor of model.md Sec. 2), n the outward
+(docs/theory.md §3, TS Eq. 32 with the Robin factor of docs/theory.md §2), n the outward
 normal of the face.  The film is 8 lambda_v thick with an insulating top, so the
 boundary layer is that of a half-space to 7e-4.
 """

@@ -1,4 +1,4 @@
-"""Dynamics of the micromagnetic LLG integrators against exact solutions (model.md Sec. 3).
+"""Dynamics of the micromagnetic LLG integrators against exact solutions (docs/theory.md §3).
 
 The Gilbert equation dm/dt = -gamma m x B_eff + alpha m x dm/dt + T is checked on cases
 whose solution is known in closed form:

@@ -1,4 +1,4 @@
-"""Static micromagnetics against exact equilibria (model.md Sec. 3).
+"""Static micromagnetics against exact equilibria (docs/theory.md §3).
 
 The energy is E[m] = int A|grad m|^2 - K_u (m.u)^2 + K_c(m_x^2 m_y^2 + ...) - M_s B.m
 + D_i [m_z div m - (m.grad) m_z] + D_b m.(curl m) dx.  Each case below has a closed-form

@@ -1,4 +1,4 @@
-"""Nonlocal chiral-anomaly transport on the nonlocal strip (model.md Sec. 2, TS Sec. IV.C).
+"""Nonlocal chiral-anomaly transport on the nonlocal strip (docs/theory.md §2, TS Sec. IV.C).
 
 A current I is injected across a 2D TaAs strip (along y, width W) at x = 0; floating
 probe pairs at distances x read R_NL(x) = (V_bottom - V_top) / I.  The ohmic part (B = 0)

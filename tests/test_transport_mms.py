@@ -1,4 +1,4 @@
-"""Manufactured-solution convergence of the coupled charge-valley system (model.md Sec. 2).
+"""Manufactured-solution convergence of the coupled charge-valley system (docs/theory.md §2).
 
 The exact potentials phi_c, phi_v below are smooth across the film/substrate interface
 while every coefficient (sigma, sigma_AH m, Gamma, B, e^2 N / tau_v) jumps there.  The
@@ -14,7 +14,7 @@ of the product's weak form:
 Integrating the product's a(u, v) by parts region by region gives a(u_exact, (w, q)) =
 int f_c w + f_v q dx - int_walls g_c w + g_v q ds - int_interface h_c w + h_v q dS, which
 is the right-hand side solved for.  The coefficients are computed here from the material
-inputs with the formulas of model.md Sec. 1, so a wrong sign or factor in any term of the
+inputs with the formulas of docs/theory.md §1, so a wrong sign or factor in any term of the
 weak form, or in the coefficients it multiplies, stops the convergence.  Every term enters
 at the same order: theta = 0.4 and 0.2, Gamma B L / sigma ~ 1, lambda_v ~ L, G_v L / sigma ~ 1.
 """
@@ -70,7 +70,7 @@ REGIONS = {
 
 
 def density_of_states(pairs: int) -> float:
-    """N = pairs mu_F^2 / (pi^2 hbar^3 v_F^3) (model.md Sec. 1)."""
+    """N = pairs mu_F^2 / (pi^2 hbar^3 v_F^3) (docs/theory.md §1)."""
     mu = FERMI_ENERGY_EV * ELECTRON_VOLT
     return pairs * mu**2 / (math.pi**2 * HBAR**3 * FERMI_VELOCITY_M_PER_S**3)
 
@@ -94,7 +94,7 @@ def material_inputs(target: dict) -> dict:
 
 
 def coefficients(target: dict) -> dict:
-    """The coefficients of the strong form (floats), from the targets and model.md Sec. 1."""
+    """The coefficients of the strong form (floats), from the targets and docs/theory.md §1."""
     m = np.asarray(target["m"], dtype=float)
     gamma = target["pairs"] * target["anomaly_efficiency"] * ELEMENTARY_CHARGE**3
     return {
@@ -160,7 +160,7 @@ def exact(x, lib, dimension: int):
 
 
 def currents(c: dict, phi_c, phi_v, dimension: int):
-    """(J, J_v) for the coefficients `c` of one region (model.md Sec. 2); a 2D device is
+    """(J, J_v) for the coefficients `c` of one region (docs/theory.md §2); a 2D device is
     the xy plane: the in-plane components of the 3-vectors J = -sigma (grad phi_c +
     theta m x grad phi_c) + Gamma phi_v B and J_v = -sigma grad phi_v, with grad_z = 0."""
     grad_c = ufl.as_vector([phi_c.dx(i) if i < dimension else 0.0 for i in range(3)])

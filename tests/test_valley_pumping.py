@@ -1,4 +1,4 @@
-"""Valley pumping by a precessing magnet (TS Sec. IV.C, Eqs. 33-39; model.md Sec. 3).
+"""Valley pumping by a precessing magnet (TS Sec. IV.C, Eqs. 33-39; docs/theory.md §3).
 
 A 2D strip: a magnet on 0 <= x <= 2 um, a non-magnetic channel up to a grounded metal end
 at x = 7 um, and floating, valley-insulating probes on the edge y = 0.  The magnet
