@@ -35,6 +35,7 @@ from weylfem.device import (
 )
 from weylfem.errors import ConfigError
 from weylfem.geometry import GEOMETRIES
+from weylfem.magnet import torques as _registered_torques  # noqa: F401  [torques.*]
 from weylfem.materials import MATERIALS, Material
 from weylfem.schema import convert, from_table
 

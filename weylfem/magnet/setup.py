@@ -22,7 +22,7 @@ import numpy as np
 from dolfinx import fem
 
 from weylfem import compat
-from weylfem.device import Device
+from weylfem.device import TORQUES, Device
 from weylfem.errors import ConfigError
 from weylfem.field_files import grid_field
 from weylfem.geometry import DeviceMesh
@@ -44,7 +44,7 @@ from weylfem.magnet.energy import (
     Zeeman,
 )
 from weylfem.magnet.problem import MicromagneticProblem
-from weylfem.magnet.torques import FieldInducedTorque, SpinOrbitTorque, TorqueTerm, ZhangLiTorque
+from weylfem.magnet.torques import TorqueTerm
 
 _OPTIONAL_TERMS = (
     ("uniaxial_anisotropy_J_per_m3", UniaxialAnisotropy),
@@ -198,42 +198,11 @@ def _demagnetization(
 
 
 def _torques(device: Device, coefficients: MagnetCoefficients) -> list[TorqueTerm]:
-    torques: list[TorqueTerm] = []
-    given = device.torques
-    if given.zhang_li is not None:
-        zl = given.zhang_li
-        torques.append(
-            ZhangLiTorque(
-                coefficients,
-                zl.current_density_A_per_m2,
-                zl.polarization,
-                zl.nonadiabatic_beta,
-                waveform=zl.drive_scale,
-            )
-        )
-    if given.spin_orbit is not None:
-        so = given.spin_orbit
-        torques.append(
-            SpinOrbitTorque(
-                coefficients,
-                so.current_density_A_per_m2,
-                so.spin_direction,
-                so.field_like_T_per_A_m2,
-                so.damping_like_T_per_A_m2,
-                waveform=so.drive_scale,
-            )
-        )
-    if given.field_induced is not None:
-        fi = given.field_induced
-        torques.append(
-            FieldInducedTorque(
-                coefficients,
-                fi.electric_field_V_per_m,
-                fi.coefficient_m2_per_V_s,
-                waveform=fi.drive_scale,
-            )
-        )
-    return torques
+    """The torques of the device's [torques.NAME] tables, each built by its registered class."""
+    return [
+        TORQUES[name].from_input(given, coefficients)
+        for name, given in device.torques.given().items()
+    ]
 
 
 def _initial_directions(
