@@ -95,7 +95,7 @@ def test_made_up_torque_bad_value_names_the_key(made_up, torque, key, expected):
 def test_build_magnet_puts_made_up_torque_in_the_problem(made_up, comm):
     """On the uniform m = x, T = -gamma s x x (B z) = gamma s B y: its mean over the film."""
     device = device_from_mapping(_table({"field_T": [0, 0, FIELD_T], "scale": 2.0}), "dev.toml")
-    setup = build_magnet(device, build_device_mesh(device.geometry, comm), "dev.toml")
+    setup = build_magnet(device, build_device_mesh(device.geometry, comm))
     problem = setup.problem
     assert setup.describe()["torques"] == ["made_up"]
     (torque,) = problem.torques

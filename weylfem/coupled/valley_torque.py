@@ -22,7 +22,6 @@ from dataclasses import dataclass
 import ufl
 from dolfinx import fem
 
-from weylfem.config import check_valley_coupling
 from weylfem.constants import ELEMENTARY_CHARGE
 from weylfem.geometry import DeviceMesh
 from weylfem.magnet.coefficients import MagnetCoefficients, regionwise
@@ -46,11 +45,9 @@ class ValleyCouplingCoefficients:
 def build_valley_coupling(
     device_mesh: DeviceMesh,
     materials: Mapping[str, Material],
-    source: str = "device",
 ) -> ValleyCouplingCoefficients:
-    """eta, beta and sigma of the magnetic regions (region name -> material), checked by
-    `check_valley_coupling` (ConfigError naming `source`)."""
-    check_valley_coupling(materials, source)
+    """eta, beta and sigma of the magnetic regions (region name -> material), whose
+    materials have eta (and alpha >= alpha_min): `config.check_valley_coupling`."""
 
     def parameter(name: str, value) -> fem.Function:
         return regionwise(device_mesh, name, {r: value(m) for r, m in materials.items()})

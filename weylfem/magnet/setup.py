@@ -80,34 +80,31 @@ class MagnetSetup:
         return description
 
 
-def magnet_coefficients(
-    device: Device, device_mesh: DeviceMesh, source: str = "device"
-) -> MagnetCoefficients:
-    """The coefficients of the device's magnetic regions; `source` names it in errors."""
+def magnet_coefficients(device: Device, device_mesh: DeviceMesh) -> MagnetCoefficients:
+    """The coefficients of the device's magnetic regions."""
     return build_magnet_coefficients(
         device_mesh,
         {
             name: MagneticRegion(device.material_of(name), device.regions[name].anisotropy_axis)
             for name in device.magnetic_regions()
         },
-        source,
     )
 
 
 def build_magnet(
     device: Device,
     device_mesh: DeviceMesh,
-    source: str = "device",
     *,
     coefficients: MagnetCoefficients | None = None,
     extra_torques: Sequence[TorqueTerm] = (),
 ) -> MagnetSetup:
-    """The MicromagneticProblem of `device` on its mesh; `source` names it in errors.
-    `coefficients` (from `magnet_coefficients`) and `extra_torques` (built on them, such
-    as the valley torque of a coupled run) join the device's own."""
+    """The MicromagneticProblem of `device` (valid: read by `weylfem.config`, its mesh
+    checked by `config.check_mesh`) on its mesh.  `coefficients` (from
+    `magnet_coefficients`) and `extra_torques` (built on them, such as the valley torque
+    of a coupled run) join the device's own."""
     regions = device.magnetic_regions()
     if coefficients is None:
-        coefficients = magnet_coefficients(device, device_mesh, source)
+        coefficients = magnet_coefficients(device, device_mesh)
     terms: list[EnergyTerm] = [Exchange(coefficients)]
     materials = [device.material_of(name) for name in regions]
     for parameter, term in _OPTIONAL_TERMS:
@@ -116,7 +113,7 @@ def build_magnet(
     zeeman = _zeeman(device, device_mesh, coefficients, regions)
     if zeeman is not None:
         terms.append(zeeman)
-    demagnetization = _demagnetization(device, device_mesh, coefficients, source)
+    demagnetization = _demagnetization(device, device_mesh, coefficients)
     if demagnetization is not None:
         terms.append(demagnetization)
     torques = [*_torques(device, coefficients), *extra_torques]
@@ -176,25 +173,23 @@ def _sampled_field(
 
 
 def _demagnetization(
-    device: Device, device_mesh: DeviceMesh, coefficients: MagnetCoefficients, source: str
+    device: Device, device_mesh: DeviceMesh, coefficients: MagnetCoefficients
 ) -> EnergyTerm | None:
+    """The demagnetization of magnetization.demagnetization (None: 'none')."""
     kind = device.magnetization.demagnetization
     if kind == "thin_film":
         return ThinFilmDemagnetization(coefficients, device.magnetization.film_normal)
     if kind == "none":
         return None
-    try:
-        return Demagnetization(
-            coefficients,
-            device_mesh,
-            outer_boundary="infinity",
-            shell="shell" if kind == "open_boundary" else None,
-            kind=device.solver.kind,
-            rtol=device.solver.rtol,
-            direct_max_dofs=device.solver.direct_max_dofs,
-        )
-    except ValueError as error:  # raised on every rank: the shell's radii are global
-        raise ConfigError(source, "magnetization.demagnetization", f"expected {error}") from None
+    return Demagnetization(
+        coefficients,
+        device_mesh,
+        outer_boundary="infinity",
+        shell="shell" if kind == "open_boundary" else None,
+        kind=device.solver.kind,
+        rtol=device.solver.rtol,
+        direct_max_dofs=device.solver.direct_max_dofs,
+    )
 
 
 def _torques(device: Device, coefficients: MagnetCoefficients) -> list[TorqueTerm]:
