@@ -1,10 +1,12 @@
 """From a Device to a MicromagneticProblem, in one ordered function, `build_magnet`:
 
 1. coefficients of the magnetic regions (material, easy axis);
-2. energy terms: exchange always; anisotropies and DMI where a material has them;
+2. energy terms: exchange always; the terms a material parameter switches on
+   (`energy.OPTIONAL_TERMS`: anisotropies, DMI) where some material has it nonzero;
    Zeeman for a static field (fields.magnetic_field_T, per region or from a file) and
    the time-dependent [applied_field]; the chosen demagnetization;
-3. the spin torques of [torques.*];
+3. the spin torques of [torques.*], each built by the class registered for its table
+   (`device.TORQUES`, declared in `weylfem.magnet.torques`);
 4. the problem, with the initial m: the regions' magnetization_direction, sampled from
    fields.magnetization_file, or read from magnetization.initial_state_file.
 
@@ -34,25 +36,14 @@ from weylfem.magnet.coefficients import (
 )
 from weylfem.magnet.demag import Demagnetization
 from weylfem.magnet.energy import (
-    BulkDMI,
-    CubicAnisotropy,
+    OPTIONAL_TERMS,
     EnergyTerm,
     Exchange,
-    InterfacialDMI,
     ThinFilmDemagnetization,
-    UniaxialAnisotropy,
     Zeeman,
 )
 from weylfem.magnet.problem import MicromagneticProblem
 from weylfem.magnet.torques import TorqueTerm
-
-_OPTIONAL_TERMS = (
-    ("uniaxial_anisotropy_J_per_m3", UniaxialAnisotropy),
-    ("cubic_anisotropy_J_per_m3", CubicAnisotropy),
-    ("interfacial_dmi_J_per_m2", InterfacialDMI),
-    ("bulk_dmi_J_per_m2", BulkDMI),
-)
-"""Terms included when some magnetic material has a nonzero value of the parameter."""
 
 
 @dataclass
@@ -107,8 +98,8 @@ def build_magnet(
         coefficients = magnet_coefficients(device, device_mesh)
     terms: list[EnergyTerm] = [Exchange(coefficients)]
     materials = [device.material_of(name) for name in regions]
-    for parameter, term in _OPTIONAL_TERMS:
-        if any(getattr(material, parameter) for material in materials):
+    for term in OPTIONAL_TERMS:
+        if any(getattr(material, term.material_parameter) for material in materials):
             terms.append(term(coefficients))
     zeeman = _zeeman(device, device_mesh, coefficients, regions)
     if zeeman is not None:
