@@ -381,7 +381,7 @@ def _check_magnetization(device: Device, source: str) -> None:
 def check_valley_coupling(materials: Mapping[str, Material], source: str) -> None:
     """Magnets coupled to the valleys (region name -> material) need eta = hbar k0 and
     alpha >= alpha_min = (gamma/M_s) sigma (eta/e)^2 (else the model is not dissipative,
-    model.md Sec. 3); ConfigError naming `source` otherwise."""
+    docs/theory.md Sec. 3, "Valley–magnet coupling"); ConfigError naming `source` otherwise."""
     for name, material in materials.items():
         key = f"regions.{name}.material"
         if material.valley_coupling_J_s_per_m is None:

@@ -119,7 +119,7 @@ class Physics:
 
     transport: Literal["ohmic", "charge_valley", "none"] = "ohmic"
     """ohmic: phi_c with ohmic and anomalous Hall currents; charge_valley: phi_c and
-    phi_v coupled by the chiral anomaly and the chiral magnetic effect (model.md Sec. 2);
+    phi_v coupled by the chiral anomaly and the chiral magnetic effect (docs/theory.md Sec. 2);
     none: no transport (a magnet-only device, for [dynamics])"""
     element_degree: Literal[1, 2, 3] = 1
 
@@ -324,7 +324,7 @@ class Dynamics:
 class Coupling(DriveWaveform):
     """Transport coupled to the magnetization dynamics (physics.transport =
     'charge_valley' with [dynamics]): the valley torque in the LLG and the valley-motive
-    force in the valley current (model.md Sec. 3).
+    force in the valley current (docs/theory.md Sec. 3, "Valley–magnet coupling").
 
     `valley`: ``quasi_static`` (the transport is solved anew after every LLG step, the
     default: electrons are fast) or ``transient`` (one backward-Euler step of the valley
