@@ -231,11 +231,12 @@ class Terms(dict):
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any], source: str, prefix: str) -> Terms:
-        """Read each table [PREFIX.NAME] into the `Input` of the term registered as NAME."""
+        """Read each table [PREFIX.NAME] into the `Input` of the term registered as NAME
+        (None, as device.json writes an absent one, stays None)."""
         _known_keys(table, cls.registry, source, f"{prefix}.")
         return cls(
             {
-                name: convert(value, cls.registry[name].Input, source, f"{prefix}.{name}")
+                name: convert(value, cls.registry[name].Input | None, source, f"{prefix}.{name}")
                 for name, value in table.items()
             }
         )
