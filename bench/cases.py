@@ -260,7 +260,7 @@ def llg(mesh_size: float, comm: MPI.Comm) -> dict:
         row = poisson(device_mesh, watch, "walls", None)
     with watch.stage("llg"):
         with watch.phase("setup"):
-            magnet = build_magnet(device, device_mesh, "bench")
+            magnet = build_magnet(device, device_mesh)
             integrator = make_integrator(magnet.problem, device)
         step_s = device.dynamics.time_step_s
         with watch.phase("first_step"):

@@ -2,7 +2,9 @@
 
 Everything is checked here, before any mesh is built or anything solved: unknown or
 missing keys, types, nonphysical values, unknown materials, and names that match no
-physical group of the geometry.  Errors are `ConfigError("FILE", "KEY", "expected ...")`.
+physical group of the geometry; what only the mesh shows (the shape of a demagnetization
+shell) is checked by `check_mesh` once the mesh is built.  Builders assume valid input.
+Errors are `ConfigError("FILE", "KEY", "expected ...")`.
 """
 
 from __future__ import annotations
@@ -34,7 +36,9 @@ from weylfem.device import (
     Wall,
 )
 from weylfem.errors import ConfigError
-from weylfem.geometry import GEOMETRIES
+from weylfem.geometry import GEOMETRIES, DeviceMesh
+from weylfem.magnet import torques as _registered_torques  # noqa: F401  [torques.*]
+from weylfem.magnet.demag import shell_spheres
 from weylfem.materials import MATERIALS, Material
 from weylfem.schema import convert, from_table
 
@@ -377,7 +381,7 @@ def _check_magnetization(device: Device, source: str) -> None:
 def check_valley_coupling(materials: Mapping[str, Material], source: str) -> None:
     """Magnets coupled to the valleys (region name -> material) need eta = hbar k0 and
     alpha >= alpha_min = (gamma/M_s) sigma (eta/e)^2 (else the model is not dissipative,
-    model.md Sec. 3); ConfigError naming `source` otherwise."""
+    docs/theory.md Sec. 3, "Valley–magnet coupling"); ConfigError naming `source` otherwise."""
     for name, material in materials.items():
         key = f"regions.{name}.material"
         if material.valley_coupling_J_s_per_m is None:
@@ -420,6 +424,20 @@ def _check_demagnetization_groups(device: Device, regions: tuple[str, ...], sour
                 "magnetization.regions",
                 f"expected the magnet only; {name!r} is the space around it",
             )
+
+
+def check_mesh(device: Device, device_mesh: DeviceMesh, source: str = "device") -> None:
+    """What only the mesh shows: the open-boundary demagnetization's shell must lie between
+    two concentric spheres.  Collective (the same ConfigError on every rank)."""
+    magnetization = device.magnetization
+    if device.dynamics is None or magnetization.demagnetization != "open_boundary":
+        return
+    if shell_spheres(device_mesh) is None:
+        raise ConfigError(
+            source,
+            "magnetization.demagnetization",
+            "expected a shell between two concentric spheres",
+        )
 
 
 def unused_settings(device: Device) -> list[str]:

@@ -5,30 +5,24 @@ geometry, regions with materials, contacts, interfaces and valley-relaxing walls
 applied fields, physics model, solver options and outputs, and for magnetization
 dynamics the magnetic regions, drives (applied field pulse, spin torques) and time
 stepping.  It holds no DOLFINx objects; `weylfem.transport` and `weylfem.magnet.setup`
-turn it into them.
+turn it into them.  The tables of the spin torques, [torques.NAME], are declared by the
+torque classes registered in `TORQUES` (`weylfem.magnet.torques`), not here.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Literal
 
 from weylfem.geometry import Geometry
 from weylfem.materials import Material
-from weylfem.schema import check, non_negative, positive
+from weylfem.schema import Registry, Terms, check, non_negative, nonzero_direction, positive
 
 PetscOptionValue = str | int | float | bool
 
 
 Vector = tuple[float, float, float]
-
-
-def _unit_or_none(value: Vector | None) -> str | None:
-    if value is None or any(value):
-        return None
-    return "expected a nonzero direction"
 
 
 @dataclass(frozen=True)
@@ -43,9 +37,9 @@ class Region:
     """
 
     material: str
-    magnetization_direction: Vector | None = check(_unit_or_none, default=None)
+    magnetization_direction: Vector | None = check(nonzero_direction, default=None)
     magnetic_field_T: Vector | None = None
-    anisotropy_axis: Vector = check(_unit_or_none, default=(0.0, 0.0, 1.0))
+    anisotropy_axis: Vector = check(nonzero_direction, default=(0.0, 0.0, 1.0))
 
 
 @dataclass(frozen=True)
@@ -125,7 +119,7 @@ class Physics:
 
     transport: Literal["ohmic", "charge_valley", "none"] = "ohmic"
     """ohmic: phi_c with ohmic and anomalous Hall currents; charge_valley: phi_c and
-    phi_v coupled by the chiral anomaly and the chiral magnetic effect (model.md Sec. 2);
+    phi_v coupled by the chiral anomaly and the chiral magnetic effect (docs/theory.md Sec. 2);
     none: no transport (a magnet-only device, for [dynamics])"""
     element_degree: Literal[1, 2, 3] = 1
 
@@ -218,10 +212,6 @@ class Transient(DriveWaveform):
             yield "time_step_s", f"expected at most end_time_s ({self.end_time_s})"
 
 
-def _polarization(value: float) -> str | None:
-    return None if -1.0 <= value <= 1.0 else "expected a number in [-1, 1]"
-
-
 @dataclass(frozen=True)
 class Magnetization:
     """Which regions are magnetic and how the magnetization is modelled (with [dynamics]).
@@ -239,7 +229,7 @@ class Magnetization:
 
     demagnetization: Literal["open_boundary", "truncated", "thin_film", "none"]
     regions: tuple[str, ...] | None = None
-    thin_film_normal: Vector | None = check(_unit_or_none, default=None)
+    thin_film_normal: Vector | None = check(nonzero_direction, default=None)
     """film normal of the thin-film demagnetization (default: z)"""
     initial_state_file: str | None = None
 
@@ -267,54 +257,16 @@ class AppliedField(DriveWaveform):
     amplitude_T: Vector
 
 
-@dataclass(frozen=True)
-class ZhangLi(DriveWaveform):
-    """Zhang-Li spin-transfer torque of a uniform current density J w(t): adiabatic
-    -(u.grad)m and non-adiabatic beta m x (u.grad)m, u = P g mu_B J / (2 e M_s)."""
-
-    current_density_A_per_m2: Vector
-    polarization: float = check(_polarization)
-    """P (> 0: walls move along J)"""
-    nonadiabatic_beta: float = 0.0
+TORQUES = Registry()
+"""The spin torques a device file may list as [torques.NAME]: each registered class
+(`weylfem.magnet.torques`) declares its table and is built from it."""
 
 
-@dataclass(frozen=True)
-class SpinOrbit(DriveWaveform):
-    """Spin-orbit torques of a current density J w(t) with spin direction p:
-    -gamma B_FL m x p - gamma B_DL m x (m x p), B_FL,DL = xi_FL,DL |J|."""
+class Torques(Terms):
+    """Spin torques on the magnetic regions, each switched on at t = 0 of [dynamics]:
+    registered name -> the input of its [torques.NAME] table (None: absent)."""
 
-    current_density_A_per_m2: Vector
-    spin_direction: Vector = check(_unit_or_none)
-    field_like_T_per_A_m2: float = 0.0
-    """xi_FL (T per A/m^2)"""
-    damping_like_T_per_A_m2: float = 0.0
-    """xi_DL (T per A/m^2)"""
-
-
-@dataclass(frozen=True)
-class FieldInduced(DriveWaveform):
-    """Intrinsic torque -c_E m x (E.grad)m of a uniform electric field E w(t)."""
-
-    electric_field_V_per_m: Vector
-    coefficient_m2_per_V_s: float
-    """c_E (m^2/(V s))"""
-
-
-@dataclass(frozen=True)
-class Torques:
-    """Spin torques on the magnetic regions, each switched on at t = 0 of [dynamics]."""
-
-    zhang_li: ZhangLi | None = None
-    spin_orbit: SpinOrbit | None = None
-    field_induced: FieldInduced | None = None
-
-    def given(self) -> dict[str, ZhangLi | SpinOrbit | FieldInduced]:
-        """The torques present, by key."""
-        return {
-            f.name: value
-            for f in dataclasses.fields(self)
-            if (value := getattr(self, f.name)) is not None
-        }
+    registry = TORQUES
 
 
 @dataclass(frozen=True)
@@ -372,7 +324,7 @@ class Dynamics:
 class Coupling(DriveWaveform):
     """Transport coupled to the magnetization dynamics (physics.transport =
     'charge_valley' with [dynamics]): the valley torque in the LLG and the valley-motive
-    force in the valley current (model.md Sec. 3).
+    force in the valley current (docs/theory.md Sec. 3, "Valley–magnet coupling").
 
     `valley`: ``quasi_static`` (the transport is solved anew after every LLG step, the
     default: electrons are fast) or ``transient`` (one backward-Euler step of the valley

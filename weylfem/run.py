@@ -17,6 +17,7 @@ import numpy as np
 from mpi4py import MPI
 
 from weylfem import compat
+from weylfem.config import check_mesh
 from weylfem.coupled.problem import CoupledProblem
 from weylfem.coupled.setup import build_coupled
 from weylfem.device import Device
@@ -262,6 +263,7 @@ def run_dynamics(
         with timings.phase("mesh"):
             device_mesh = mesh_device(device, comm)
         with timings.phase("setup"):
+            check_mesh(device, device_mesh)
             if device.physics.transport == "charge_valley":
                 setup = build_coupled(device, device_mesh)
                 coupled, magnet = setup.problem, setup.magnet

@@ -3,7 +3,9 @@
 Every dataclass of the device description is read by `from_table`, which checks
 unknown and missing keys, types (from the type hints) and value constraints (from
 field metadata, see `check`) and raises `ConfigError` naming the file, the full key
-and what was expected.  Nothing here knows about physics.
+and what was expected.  A section of registered terms (`Terms`, such as [torques]) reads
+each of its tables [SECTION.NAME] into the `Input` dataclass of the term class registered
+under NAME (`Registry`).  Nothing here knows about physics.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ import dataclasses
 import math
 import types
 import typing
-from collections.abc import Callable, Mapping
-from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
+from typing import Any, ClassVar, Literal, TypeVar, get_args, get_origin, get_type_hints
 
 from weylfem.errors import ConfigError
 
@@ -40,6 +43,13 @@ def non_negative(value: float | None) -> str | None:
     if value is None or (math.isfinite(value) and value >= 0):
         return None
     return "expected a number >= 0"
+
+
+def nonzero_direction(value: tuple[float, ...] | None) -> str | None:
+    """Constraint: a vector that is not zero (a direction, normalised on use)."""
+    if value is None or any(value):
+        return None
+    return "expected a nonzero direction"
 
 
 def in_half_open_unit_interval(value: float | None) -> str | None:
@@ -72,7 +82,7 @@ def _type_name(hint: Any) -> str:
         return f"a list of {len(args)} {plural}"
     if origin in (dict, Mapping):
         return "a table"
-    if dataclasses.is_dataclass(hint):
+    if dataclasses.is_dataclass(hint) or _is_terms(hint):
         return "a table"
     if _is_optional(hint):
         return _type_name(_strip_optional(hint))
@@ -139,10 +149,11 @@ def convert(value: Any, hint: Any, source: str, key: str) -> Any:
             fail()
         _, value_hint = get_args(hint)
         return {k: convert(v, value_hint, source, f"{key}.{k}") for k, v in value.items()}
-    if dataclasses.is_dataclass(hint):
+    if dataclasses.is_dataclass(hint) or _is_terms(hint):
         if not isinstance(value, Mapping):
             fail()
-        return from_table(hint, value, source, key)
+        reader = hint.from_table if _is_terms(hint) else partial(from_table, hint)
+        return reader(value, source, key)
     raise TypeError(f"schema: unsupported type hint {hint!r} at {key}")
 
 
@@ -151,10 +162,7 @@ def from_table(cls: type[T], table: Mapping[str, Any], source: str, prefix: str 
     hints = get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
     dotted = f"{prefix}." if prefix else ""
-    for name in table:
-        if name not in fields:
-            known = ", ".join(sorted(fields))
-            raise ConfigError(source, f"{dotted}{name}", f"unknown key; expected one of: {known}")
+    _known_keys(table, fields, source, dotted)
     values = {}
     for name, f in fields.items():
         key = f"{dotted}{name}"
@@ -175,3 +183,64 @@ def from_table(cls: type[T], table: Mapping[str, Any], source: str, prefix: str 
         for name, problem in validate():
             raise ConfigError(source, f"{dotted}{name}", problem)
     return instance
+
+
+def _known_keys(table: Mapping[str, Any], known: Iterable[str], source: str, dotted: str) -> None:
+    """ConfigError at the first key of `table` not in `known`."""
+    known = sorted(known)
+    for name in table:
+        if name not in known:
+            expected = f"unknown key; expected one of: {', '.join(known)}"
+            raise ConfigError(source, f"{dotted}{name}", expected)
+
+
+class Registry(dict):
+    """Term classes by their `name`, in registration order.  A term class reads its
+    table [SECTION.NAME] into its nested dataclass `Input`."""
+
+    def register(self, term: type[T]) -> type[T]:
+        """Class decorator: `term` reads the table named `term.name`."""
+        if term.name in self:
+            raise ValueError(f"a term named {term.name!r} is registered already")
+        self[term.name] = term
+        return term
+
+
+class Terms(dict):
+    """A section of registered terms: every name of `registry` -> the `Input` of its
+    table, None where the table is absent.  A subclass sets `registry`; asdict and JSON
+    see a plain dict."""
+
+    registry: ClassVar[Registry]
+
+    def __init__(self, entries: Iterable[tuple[str, Any]] | Mapping[str, Any] = (), /, **given):
+        given = dict(entries, **given)
+        unknown = sorted(set(given) - set(self.registry))
+        if unknown:
+            raise TypeError(f"{type(self).__name__}: no registered term named {unknown}")
+        super().__init__({name: given.get(name) for name in self.registry})
+
+    def __getattr__(self, name: str) -> Any:
+        if name in type(self).registry:
+            return self.get(name)
+        raise AttributeError(name)
+
+    def given(self) -> dict[str, Any]:
+        """The tables present, by name."""
+        return {name: value for name, value in self.items() if value is not None}
+
+    @classmethod
+    def from_table(cls, table: Mapping[str, Any], source: str, prefix: str) -> Terms:
+        """Read each table [PREFIX.NAME] into the `Input` of the term registered as NAME
+        (None, as device.json writes an absent one, stays None)."""
+        _known_keys(table, cls.registry, source, f"{prefix}.")
+        return cls(
+            {
+                name: convert(value, cls.registry[name].Input | None, source, f"{prefix}.{name}")
+                for name, value in table.items()
+            }
+        )
+
+
+def _is_terms(hint: Any) -> bool:
+    return isinstance(hint, type) and issubclass(hint, Terms)

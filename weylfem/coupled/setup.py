@@ -1,7 +1,7 @@
 """From a Device to a CoupledProblem, in one ordered function, `build_coupled`:
 
-1. the magnet's coefficients and the valley coupling (eta, beta, sigma) of its regions,
-   checked: every magnet needs eta and alpha >= alpha_min;
+1. the magnet's coefficients and the valley coupling (eta, beta, sigma) of its regions
+   (every magnet has eta and alpha >= alpha_min: `config.check_valley_coupling`);
 2. the link: phi_v and dm/dt as Functions, and the valley torque that reads phi_v;
 3. the micromagnetic problem with the valley torque among its torques;
 4. the transport, with the valley-motive force of dm/dt and the anomalous Hall effect of
@@ -38,18 +38,17 @@ def build_coupled(
     device: Device,
     device_mesh: DeviceMesh,
     integrator: TangentPlaneIntegrator | None = None,
-    source: str = "device",
 ) -> CoupledSetup:
-    """The coupled charge-valley-magnet problem of `device` (which has [dynamics] and
-    the charge_valley transport); `source` names it in errors.  The LLG integrator is the
-    device's (`make_integrator`) unless given."""
+    """The coupled charge-valley-magnet problem of `device` (valid, with [dynamics] and
+    the charge_valley transport).  The LLG integrator is the device's (`make_integrator`)
+    unless given."""
     coupling_options = device.coupling or Coupling()
-    coefficients = magnet_coefficients(device, device_mesh, source)
+    coefficients = magnet_coefficients(device, device_mesh)
     materials = {name: device.material_of(name) for name in device.magnetic_regions()}
-    coupling = build_valley_coupling(device_mesh, materials, source)
+    coupling = build_valley_coupling(device_mesh, materials)
     link = ValleyLink.create(coefficients, coupling, device.physics.element_degree)
     magnet = build_magnet(
-        device, device_mesh, source, coefficients=coefficients, extra_torques=[link.torque]
+        device, device_mesh, coefficients=coefficients, extra_torques=[link.torque]
     )
     m = magnet.problem.m
     transport = TransportProblem(

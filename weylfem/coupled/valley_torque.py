@@ -1,5 +1,6 @@
-"""The valley-magnet coupling of model.md Sec. 3 (TS Eqs. 16-17): the valley field in
-the LLG and the reciprocal valley-motive force in the valley current.
+"""The valley-magnet coupling of docs/theory.md Sec. 3, "Valley–magnet coupling" (TS
+Eqs. 16-17): the valley field in the LLG and the reciprocal valley-motive force in the
+valley current.
 
     B_v = -(eta sigma / (e M_s)) (1 - beta m x) grad(phi_v)      (in the LLG)
     f   =  (eta / e) (1 - beta m x) dm/dt                        (in J_v = -sigma (grad phi_v + f))
@@ -11,7 +12,7 @@ torque density on the magnet is t_v = -M_s m x B_v (J/m^3),
 
 its first part field-like, its second damping-like.  Of the work the two couplings do,
 the eta parts add to the cross term 2 (eta sigma / e) dm/dt . grad(phi_v) of the
-dissipation and the beta parts cancel (model.md's energy law).
+dissipation and the beta parts cancel (the energy law of the same section).
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from dataclasses import dataclass
 import ufl
 from dolfinx import fem
 
-from weylfem.config import check_valley_coupling
 from weylfem.constants import ELEMENTARY_CHARGE
 from weylfem.geometry import DeviceMesh
 from weylfem.magnet.coefficients import MagnetCoefficients, regionwise
@@ -46,11 +46,9 @@ class ValleyCouplingCoefficients:
 def build_valley_coupling(
     device_mesh: DeviceMesh,
     materials: Mapping[str, Material],
-    source: str = "device",
 ) -> ValleyCouplingCoefficients:
-    """eta, beta and sigma of the magnetic regions (region name -> material), checked by
-    `check_valley_coupling` (ConfigError naming `source`)."""
-    check_valley_coupling(materials, source)
+    """eta, beta and sigma of the magnetic regions (region name -> material), whose
+    materials have eta (and alpha >= alpha_min): `config.check_valley_coupling`."""
 
     def parameter(name: str, value) -> fem.Function:
         return regionwise(device_mesh, name, {r: value(m) for r, m in materials.items()})

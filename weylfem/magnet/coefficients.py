@@ -14,7 +14,6 @@ import ufl
 from dolfinx import fem
 
 from weylfem import compat
-from weylfem.errors import ConfigError
 from weylfem.geometry import DeviceMesh
 from weylfem.materials import Material
 
@@ -80,28 +79,12 @@ class MagnetCoefficients:
         return dx(self.cell_tags)
 
 
-_REQUIRED = ("saturation_magnetization_A_per_m", "exchange_stiffness_J_per_m", "gilbert_damping")
-
-
 def build_magnet_coefficients(
-    device_mesh: DeviceMesh, regions: Mapping[str, MagneticRegion], source: str = "device"
+    device_mesh: DeviceMesh, regions: Mapping[str, MagneticRegion]
 ) -> MagnetCoefficients:
-    """DG0 coefficients from the magnetic `regions` (cell-group name -> MagneticRegion).
-    Raises ConfigError naming `source` for unknown groups or missing parameters."""
-    if not regions:
-        raise ConfigError(source, "regions", "at least one magnetic region")
-    for name, region in regions.items():
-        if name not in device_mesh.cell_groups:
-            raise ConfigError(
-                source,
-                f"regions.{name}",
-                f"a cell group of the mesh {sorted(device_mesh.cell_groups)}",
-            )
-        for key in _REQUIRED:
-            if getattr(region.material, key) is None:
-                raise ConfigError(source, f"regions.{name}.material.{key}", "a number (magnet)")
-        if not any(region.anisotropy_axis):
-            raise ConfigError(source, f"regions.{name}.anisotropy_axis", "a nonzero direction")
+    """DG0 coefficients from the magnetic `regions` (cell-group name -> MagneticRegion),
+    which are valid: at least one, each a cell group of the mesh, its material with M_s,
+    A and alpha, its axis nonzero (`weylfem.config` checks a device's)."""
 
     def scalar(name: str, value) -> fem.Function:
         return regionwise(

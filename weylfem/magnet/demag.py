@@ -85,7 +85,7 @@ class Demagnetization(EnergyTerm):
         outer = _tagged(device_mesh.facet_tags, device_mesh.facet_groups[outer_boundary])
         grounded = fem.locate_dofs_topological(self.space, mesh.topology.dim - 1, outer)
         self._bcs = [fem.dirichletbc(fem.Constant(mesh, 0.0), grounded, self.space)]
-        self._bilinear_form = fem.form(self._stiffness(device_mesh, outer, shell))
+        self._bilinear_form = fem.form(self._stiffness(device_mesh, outer_boundary, shell))
         self._linear_form = None
         self._rhs = None
         self._m = None
@@ -104,7 +104,7 @@ class Demagnetization(EnergyTerm):
         if self.solver_kind == "iterative":  # start each solve from the last potential
             self.solver.ksp.setInitialGuessNonzero(True)
 
-    def _stiffness(self, device_mesh: DeviceMesh, outer: np.ndarray, shell: str | None):
+    def _stiffness(self, device_mesh: DeviceMesh, outer_boundary: str, shell: str | None):
         """int grad u . grad psi over the mesh, with the shell's transformed metric."""
         u, psi = ufl.TrialFunction(self.space), ufl.TestFunction(self.space)
         dx = ufl.Measure("dx", domain=device_mesh.mesh, subdomain_data=device_mesh.cell_tags)
@@ -112,31 +112,19 @@ class Demagnetization(EnergyTerm):
         if shell is None:
             return laplacian
         shell_tag = device_mesh.cell_groups[shell]
-        metric = self._shell_metric(device_mesh, outer, shell_tag)
+        metric = self._shell_metric(device_mesh, outer_boundary, shell)
         correction = metric - ufl.Identity(device_mesh.mesh.geometry.dim)
         dx_shell = dx(shell_tag, metadata={"quadrature_degree": SHELL_QUADRATURE_DEGREE})
         return laplacian + ufl.inner(correction * ufl.grad(u), ufl.grad(psi)) * dx_shell
 
-    def _shell_metric(self, device_mesh: DeviceMesh, outer: np.ndarray, shell_tag: int):
+    def _shell_metric(self, device_mesh: DeviceMesh, outer_boundary: str, shell: str):
         """det J J^-1 J^-T of the map x~ = c + (x - c) r~/r, r~ = R1 (R2 - R1)/(R2 - r)."""
-        mesh = device_mesh.mesh
-        comm, gdim, tdim = mesh.comm, mesh.geometry.dim, mesh.topology.dim
-        coordinates = self.space.tabulate_dof_coordinates()[:, :gdim]
-        owned = self.space.dofmap.index_map.size_local
-
-        def owned_nodes(dim: int, entities: np.ndarray) -> np.ndarray:
-            dofs = compat.locate_dofs_topological(self.space, dim, entities)
-            return coordinates[dofs[dofs < owned]]
-
-        boundary = owned_nodes(tdim - 1, outer)
-        center = _sphere_center(comm, boundary)
-        shell_nodes = owned_nodes(tdim, _tagged(device_mesh.cell_tags, shell_tag))
-        inner = _global_range(comm, np.linalg.norm(shell_nodes - center, axis=1))[0]
-        spread = _global_range(comm, np.linalg.norm(boundary - center, axis=1))
-        outer_radius = spread[1]
-        if spread[1] - spread[0] > SPHERE_TOLERANCE * outer_radius or inner >= outer_radius:
+        spheres = shell_spheres(device_mesh, outer_boundary, shell, self.space)
+        if spheres is None:
             raise ValueError("a shell between two concentric spheres")
+        center, inner, outer_radius = spheres
         self.shell_radii, self.center = (inner, outer_radius), tuple(center)
+        mesh = device_mesh.mesh
 
         x, c = ufl.SpatialCoordinate(mesh), ufl.as_vector(self.center)
         r = ufl.sqrt(ufl.dot(x - c, x - c))
@@ -170,6 +158,39 @@ class Demagnetization(EnergyTerm):
 
     def variation(self, m, test, dx):
         return -self.saturation * ufl.dot(self.field(), test) * dx
+
+
+def shell_spheres(
+    device_mesh: DeviceMesh,
+    outer_boundary: str = "infinity",
+    shell: str = "shell",
+    space: fem.FunctionSpace | None = None,
+) -> tuple[np.ndarray, float, float] | None:
+    """(centre, R1, R2) of the transformation shell `shell`: R2 the radius of the sphere
+    through the nodes of the facet group `outer_boundary`, R1 the smallest radius of the
+    shell's nodes; None unless those nodes lie on one sphere (to SPHERE_TOLERANCE) and
+    R1 < R2.  Collective; `space` is a P1 space of the mesh (made when not given)."""
+    mesh = device_mesh.mesh
+    space = space or compat.function_space(mesh, "Lagrange", 1)
+    comm, gdim, tdim = mesh.comm, mesh.geometry.dim, mesh.topology.dim
+    coordinates = space.tabulate_dof_coordinates()[:, :gdim]
+    owned = space.dofmap.index_map.size_local
+
+    def owned_nodes(dim: int, tags, value: int) -> np.ndarray:
+        dofs = compat.locate_dofs_topological(space, dim, _tagged(tags, value))
+        return coordinates[dofs[dofs < owned]]
+
+    boundary = owned_nodes(
+        tdim - 1, device_mesh.facet_tags, device_mesh.facet_groups[outer_boundary]
+    )
+    center = _sphere_center(comm, boundary)
+    shell_nodes = owned_nodes(tdim, device_mesh.cell_tags, device_mesh.cell_groups[shell])
+    inner = _global_range(comm, np.linalg.norm(shell_nodes - center, axis=1))[0]
+    spread = _global_range(comm, np.linalg.norm(boundary - center, axis=1))
+    outer_radius = spread[1]
+    if spread[1] - spread[0] > SPHERE_TOLERANCE * outer_radius or inner >= outer_radius:
+        return None
+    return center, inner, outer_radius
 
 
 def _tagged(tags, value: int) -> np.ndarray:

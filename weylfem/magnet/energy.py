@@ -1,4 +1,5 @@
-"""Micromagnetic energy terms (model.md Sec. 3), each a small class owning its density.
+"""Micromagnetic energy terms (docs/theory.md Sec. 3, "Energy terms and fields"), each a
+small class owning its density.
 
 The magnetic energy is E[m] = sum over terms of the integral of a density over the
 magnetic cells.  A term gives its density (J/m^3) as UFL; its first variation dE[m; v]
@@ -10,9 +11,16 @@ local density (demagnetization) override `variation`.
 
 m is a 3-vector in every mesh dimension; derivatives along axes the mesh lacks are zero
 (a 1D or 2D mesh is a magnet uniform along the missing axes).
+
+A term that a material parameter switches on declares it with `@switched_on_by(PARAMETER)`
+(a `Material` field): the device's problem has the term when some magnetic material has a
+nonzero value (`OPTIONAL_TERMS`, read by `weylfem.magnet.setup`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar, TypeVar
 
 import ufl
 from dolfinx import fem
@@ -34,6 +42,8 @@ class EnergyTerm:
     """One contribution to the magnetic energy; subclasses give `density`."""
 
     name: str = ""
+    material_parameter: ClassVar[str | None] = None
+    """the Material field whose nonzero value switches the term on (`switched_on_by`)"""
     implicit: bool = False
     """True: the tangent-plane step takes this term's field at m + theta k v (its second
     variation enters the matrix); False: at m (explicit)."""
@@ -58,6 +68,24 @@ class EnergyTerm:
         return None
 
 
+Term = TypeVar("Term", bound=type[EnergyTerm])
+
+OPTIONAL_TERMS: list[type[EnergyTerm]] = []
+"""Terms switched on by a material parameter, in the order they join the energy."""
+
+
+def switched_on_by(parameter: str) -> Callable[[Term], Term]:
+    """Class decorator: the term joins a device's energy where some magnetic material has
+    a nonzero `parameter`; it is built from the magnet's coefficients alone."""
+
+    def register(term: Term) -> Term:
+        term.material_parameter = parameter
+        OPTIONAL_TERMS.append(term)
+        return term
+
+    return register
+
+
 class Exchange(EnergyTerm):
     """A |grad m|^2."""
 
@@ -72,6 +100,7 @@ class Exchange(EnergyTerm):
         return self.stiffness * ufl.inner(g, g)
 
 
+@switched_on_by("uniaxial_anisotropy_J_per_m3")
 class UniaxialAnisotropy(EnergyTerm):
     """-K_u (m.u)^2 with a unit easy axis u per region (K_u > 0: easy axis)."""
 
@@ -85,6 +114,7 @@ class UniaxialAnisotropy(EnergyTerm):
         return -self.constant * ufl.dot(m, self.axis) ** 2
 
 
+@switched_on_by("cubic_anisotropy_J_per_m3")
 class CubicAnisotropy(EnergyTerm):
     """K_c (m_x^2 m_y^2 + m_y^2 m_z^2 + m_z^2 m_x^2) in the crystal (= mesh) axes."""
 
@@ -133,6 +163,7 @@ class Zeeman(EnergyTerm):
             self.scale.value = float(self.waveform(time_s))
 
 
+@switched_on_by("interfacial_dmi_J_per_m2")
 class InterfacialDMI(EnergyTerm):
     """D_i [m_z div m - (m.grad) m_z], the interface normal along z."""
 
@@ -148,6 +179,7 @@ class InterfacialDMI(EnergyTerm):
         return self.constant * (m[2] * divergence - along_m)
 
 
+@switched_on_by("bulk_dmi_J_per_m2")
 class BulkDMI(EnergyTerm):
     """D_b m.(curl m)."""
 

@@ -1,10 +1,12 @@
 """From a Device to a MicromagneticProblem, in one ordered function, `build_magnet`:
 
 1. coefficients of the magnetic regions (material, easy axis);
-2. energy terms: exchange always; anisotropies and DMI where a material has them;
+2. energy terms: exchange always; the terms a material parameter switches on
+   (`energy.OPTIONAL_TERMS`: anisotropies, DMI) where some material has it nonzero;
    Zeeman for a static field (fields.magnetic_field_T, per region or from a file) and
    the time-dependent [applied_field]; the chosen demagnetization;
-3. the spin torques of [torques.*];
+3. the spin torques of [torques.*], each built by the class registered for its table
+   (`device.TORQUES`, declared in `weylfem.magnet.torques`);
 4. the problem, with the initial m: the regions' magnetization_direction, sampled from
    fields.magnetization_file, or read from magnetization.initial_state_file.
 
@@ -22,7 +24,7 @@ import numpy as np
 from dolfinx import fem
 
 from weylfem import compat
-from weylfem.device import Device
+from weylfem.device import TORQUES, Device
 from weylfem.errors import ConfigError
 from weylfem.field_files import grid_field
 from weylfem.geometry import DeviceMesh
@@ -34,25 +36,14 @@ from weylfem.magnet.coefficients import (
 )
 from weylfem.magnet.demag import Demagnetization
 from weylfem.magnet.energy import (
-    BulkDMI,
-    CubicAnisotropy,
+    OPTIONAL_TERMS,
     EnergyTerm,
     Exchange,
-    InterfacialDMI,
     ThinFilmDemagnetization,
-    UniaxialAnisotropy,
     Zeeman,
 )
 from weylfem.magnet.problem import MicromagneticProblem
-from weylfem.magnet.torques import FieldInducedTorque, SpinOrbitTorque, TorqueTerm, ZhangLiTorque
-
-_OPTIONAL_TERMS = (
-    ("uniaxial_anisotropy_J_per_m3", UniaxialAnisotropy),
-    ("cubic_anisotropy_J_per_m3", CubicAnisotropy),
-    ("interfacial_dmi_J_per_m2", InterfacialDMI),
-    ("bulk_dmi_J_per_m2", BulkDMI),
-)
-"""Terms included when some magnetic material has a nonzero value of the parameter."""
+from weylfem.magnet.torques import TorqueTerm
 
 
 @dataclass
@@ -80,43 +71,40 @@ class MagnetSetup:
         return description
 
 
-def magnet_coefficients(
-    device: Device, device_mesh: DeviceMesh, source: str = "device"
-) -> MagnetCoefficients:
-    """The coefficients of the device's magnetic regions; `source` names it in errors."""
+def magnet_coefficients(device: Device, device_mesh: DeviceMesh) -> MagnetCoefficients:
+    """The coefficients of the device's magnetic regions."""
     return build_magnet_coefficients(
         device_mesh,
         {
             name: MagneticRegion(device.material_of(name), device.regions[name].anisotropy_axis)
             for name in device.magnetic_regions()
         },
-        source,
     )
 
 
 def build_magnet(
     device: Device,
     device_mesh: DeviceMesh,
-    source: str = "device",
     *,
     coefficients: MagnetCoefficients | None = None,
     extra_torques: Sequence[TorqueTerm] = (),
 ) -> MagnetSetup:
-    """The MicromagneticProblem of `device` on its mesh; `source` names it in errors.
-    `coefficients` (from `magnet_coefficients`) and `extra_torques` (built on them, such
-    as the valley torque of a coupled run) join the device's own."""
+    """The MicromagneticProblem of `device` (valid: read by `weylfem.config`, its mesh
+    checked by `config.check_mesh`) on its mesh.  `coefficients` (from
+    `magnet_coefficients`) and `extra_torques` (built on them, such as the valley torque
+    of a coupled run) join the device's own."""
     regions = device.magnetic_regions()
     if coefficients is None:
-        coefficients = magnet_coefficients(device, device_mesh, source)
+        coefficients = magnet_coefficients(device, device_mesh)
     terms: list[EnergyTerm] = [Exchange(coefficients)]
     materials = [device.material_of(name) for name in regions]
-    for parameter, term in _OPTIONAL_TERMS:
-        if any(getattr(material, parameter) for material in materials):
+    for term in OPTIONAL_TERMS:
+        if any(getattr(material, term.material_parameter) for material in materials):
             terms.append(term(coefficients))
     zeeman = _zeeman(device, device_mesh, coefficients, regions)
     if zeeman is not None:
         terms.append(zeeman)
-    demagnetization = _demagnetization(device, device_mesh, coefficients, source)
+    demagnetization = _demagnetization(device, device_mesh, coefficients)
     if demagnetization is not None:
         terms.append(demagnetization)
     torques = [*_torques(device, coefficients), *extra_torques]
@@ -176,64 +164,31 @@ def _sampled_field(
 
 
 def _demagnetization(
-    device: Device, device_mesh: DeviceMesh, coefficients: MagnetCoefficients, source: str
+    device: Device, device_mesh: DeviceMesh, coefficients: MagnetCoefficients
 ) -> EnergyTerm | None:
+    """The demagnetization of magnetization.demagnetization (None: 'none')."""
     kind = device.magnetization.demagnetization
     if kind == "thin_film":
         return ThinFilmDemagnetization(coefficients, device.magnetization.film_normal)
     if kind == "none":
         return None
-    try:
-        return Demagnetization(
-            coefficients,
-            device_mesh,
-            outer_boundary="infinity",
-            shell="shell" if kind == "open_boundary" else None,
-            kind=device.solver.kind,
-            rtol=device.solver.rtol,
-            direct_max_dofs=device.solver.direct_max_dofs,
-        )
-    except ValueError as error:  # raised on every rank: the shell's radii are global
-        raise ConfigError(source, "magnetization.demagnetization", f"expected {error}") from None
+    return Demagnetization(
+        coefficients,
+        device_mesh,
+        outer_boundary="infinity",
+        shell="shell" if kind == "open_boundary" else None,
+        kind=device.solver.kind,
+        rtol=device.solver.rtol,
+        direct_max_dofs=device.solver.direct_max_dofs,
+    )
 
 
 def _torques(device: Device, coefficients: MagnetCoefficients) -> list[TorqueTerm]:
-    torques: list[TorqueTerm] = []
-    given = device.torques
-    if given.zhang_li is not None:
-        zl = given.zhang_li
-        torques.append(
-            ZhangLiTorque(
-                coefficients,
-                zl.current_density_A_per_m2,
-                zl.polarization,
-                zl.nonadiabatic_beta,
-                waveform=zl.drive_scale,
-            )
-        )
-    if given.spin_orbit is not None:
-        so = given.spin_orbit
-        torques.append(
-            SpinOrbitTorque(
-                coefficients,
-                so.current_density_A_per_m2,
-                so.spin_direction,
-                so.field_like_T_per_A_m2,
-                so.damping_like_T_per_A_m2,
-                waveform=so.drive_scale,
-            )
-        )
-    if given.field_induced is not None:
-        fi = given.field_induced
-        torques.append(
-            FieldInducedTorque(
-                coefficients,
-                fi.electric_field_V_per_m,
-                fi.coefficient_m2_per_V_s,
-                waveform=fi.drive_scale,
-            )
-        )
-    return torques
+    """The torques of the device's [torques.NAME] tables, each built by its registered class."""
+    return [
+        TORQUES[name].from_input(given, coefficients)
+        for name, given in device.torques.given().items()
+    ]
 
 
 def _initial_directions(

@@ -1,4 +1,4 @@
-"""Spin torques that are not derivatives of an energy (model.md Sec. 3, T_extra).
+"""Spin torques that are not derivatives of an energy (docs/theory.md Sec. 3, "Spin torques").
 
 Each term gives T(m) (1/s), added to the Gilbert equation
 
@@ -17,24 +17,37 @@ Sign conventions (e > 0 is the elementary charge, J the charge current density):
 - Electric-field intrinsic torque (KLLS Eq. 6, last term):  T = -c_E m x (E.grad)m.
 - Spin-orbit torques (DIS Sec. 2.1):  T = -gamma B_FL m x p - gamma B_DL m x (m x p),
   with B_FL = xi_FL |J| and B_DL = xi_DL |J| (T) and p a unit spin direction.
+
+A torque is one class: registered in `TORQUES` (`@TORQUES.register`), it declares its
+device-file table [torques.NAME] as its nested dataclass `Input` (keys, types, defaults,
+checks, read and checked by the config layer) and is built from it and the magnet's
+coefficients by `from_input`, whose default passes the table's keys as keyword
+arguments (a `DriveWaveform` table's waveform as `waveform`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import ufl
 from dolfinx import fem
 
 from weylfem.constants import BOHR_MAGNETON, ELEMENTARY_CHARGE
+from weylfem.device import TORQUES, DriveWaveform, Vector
 from weylfem.magnet.coefficients import MagnetCoefficients
 from weylfem.magnet.energy import gradient3, vector_input
+from weylfem.schema import check, nonzero_direction
 
 
 class TorqueTerm:
-    """A torque T(m) (1/s) that is not the derivative of an energy."""
+    """A torque T(m) (1/s) that is not the derivative of an energy.  A registered
+    subclass also sets `Input`, the dataclass of its [torques.NAME] table."""
 
     name: str = ""
+    Input: ClassVar[type]
 
     def torque(self, m) -> ufl.core.expr.Expr:
         """T(m) in 1/s."""
@@ -42,6 +55,20 @@ class TorqueTerm:
 
     def set_time(self, time_s: float) -> None:
         """Evaluate time-dependent drives at `time_s`; undriven torques: nothing."""
+
+    @classmethod
+    def from_input(cls, given: Any, coefficients: MagnetCoefficients) -> TorqueTerm:
+        """The torque of its table `given` (an `Input`) on the magnet's `coefficients`."""
+        return cls(coefficients, **_arguments(given))
+
+
+def _arguments(given: Any) -> dict[str, Any]:
+    """The keys of a table as keyword arguments; a drive's waveform fields as `waveform`."""
+    drive = isinstance(given, DriveWaveform)
+    skipped = {f.name for f in dataclasses.fields(DriveWaveform)} if drive else set()
+    fields = [f.name for f in dataclasses.fields(given) if f.name not in skipped]
+    values = {name: getattr(given, name) for name in fields}
+    return {**values, "waveform": given.drive_scale} if drive else values
 
 
 class DrivenTorque(TorqueTerm):
@@ -63,10 +90,26 @@ def _directional(m, direction) -> ufl.core.expr.Expr:
     return ufl.dot(gradient3(m), direction)
 
 
+def _polarization(value: float) -> str | None:
+    return None if -1.0 <= value <= 1.0 else "expected a number in [-1, 1]"
+
+
+@TORQUES.register
 class ZhangLiTorque(DrivenTorque):
     """Adiabatic and non-adiabatic spin-transfer torque of a current density J."""
 
     name = "zhang_li"
+
+    @dataclass(frozen=True)
+    class Input(DriveWaveform):
+        """[torques.zhang_li]: Zhang-Li spin-transfer torque of a uniform current density
+        J w(t): adiabatic -(u.grad)m and non-adiabatic beta m x (u.grad)m,
+        u = P g mu_B J / (2 e M_s)."""
+
+        current_density_A_per_m2: Vector
+        polarization: float = check(_polarization)
+        """P (> 0: walls move along J)"""
+        nonadiabatic_beta: float = 0.0
 
     def __init__(
         self,
@@ -88,30 +131,23 @@ class ZhangLiTorque(DrivenTorque):
         return -advection + self.beta * ufl.cross(m, advection)
 
 
-class FieldInducedTorque(DrivenTorque):
-    """KLLS intrinsic non-adiabatic torque -c_E m x (E.grad)m of an electric field E."""
-
-    name = "field_induced"
-
-    def __init__(
-        self,
-        coefficients: MagnetCoefficients,
-        electric_field_V_per_m,
-        coefficient_m2_per_V_s: float,
-        waveform: Callable[[float], float] | None = None,
-    ):
-        mesh = coefficients.saturation_magnetization.function_space.mesh
-        super().__init__(mesh, electric_field_V_per_m, waveform)
-        self.coefficient = coefficient_m2_per_V_s
-
-    def torque(self, m):
-        return -self.coefficient * ufl.cross(m, _directional(m, self.drive))
-
-
+@TORQUES.register
 class SpinOrbitTorque(DrivenTorque):
     """Field-like and damping-like spin-orbit torques with spin direction p."""
 
     name = "spin_orbit"
+
+    @dataclass(frozen=True)
+    class Input(DriveWaveform):
+        """[torques.spin_orbit]: spin-orbit torques of a current density J w(t) with spin
+        direction p: -gamma B_FL m x p - gamma B_DL m x (m x p), B_FL,DL = xi_FL,DL |J|."""
+
+        current_density_A_per_m2: Vector
+        spin_direction: Vector = check(nonzero_direction)
+        field_like_T_per_A_m2: float = 0.0
+        """xi_FL (T per A/m^2)"""
+        damping_like_T_per_A_m2: float = 0.0
+        """xi_DL (T per A/m^2)"""
 
     def __init__(
         self,
@@ -138,3 +174,33 @@ class SpinOrbitTorque(DrivenTorque):
             * magnitude
             * (self.field_like * m_x_p + self.damping_like * ufl.cross(m, m_x_p))
         )
+
+
+@TORQUES.register
+class FieldInducedTorque(DrivenTorque):
+    """KLLS intrinsic non-adiabatic torque -c_E m x (E.grad)m of an electric field E."""
+
+    name = "field_induced"
+
+    @dataclass(frozen=True)
+    class Input(DriveWaveform):
+        """[torques.field_induced]: intrinsic torque -c_E m x (E.grad)m of a uniform
+        electric field E w(t)."""
+
+        electric_field_V_per_m: Vector
+        coefficient_m2_per_V_s: float
+        """c_E (m^2/(V s))"""
+
+    def __init__(
+        self,
+        coefficients: MagnetCoefficients,
+        electric_field_V_per_m,
+        coefficient_m2_per_V_s: float,
+        waveform: Callable[[float], float] | None = None,
+    ):
+        mesh = coefficients.saturation_magnetization.function_space.mesh
+        super().__init__(mesh, electric_field_V_per_m, waveform)
+        self.coefficient = coefficient_m2_per_V_s
+
+    def torque(self, m):
+        return -self.coefficient * ufl.cross(m, _directional(m, self.drive))
