@@ -1,9 +1,9 @@
 """Material parameters, the quantities the model derives from them, and a small library.
 
-A `Material` holds the inputs of the model (model.md, the physics contract): SI units, stated
+A `Material` holds the inputs of the model (docs/theory.md §1): SI units, stated
 in every field name, except the Fermi energy in eV.  None means "not applicable to this material"
 (a non-magnetic Weyl semimetal has no M_s, permalloy has no Weyl nodes).  The derived quantities
-of model.md Sec. 1-3 are properties that return None when an input they need is missing:
+of docs/theory.md §1-3 are properties that return None when an input they need is missing:
 
     N      = pairs mu_F^2 / (pi^2 hbar^3 v_F^3)          density of states, both valleys
     D      = sigma / (e^2 N),  lambda_v = sqrt(D tau_v)   Einstein relation, valley length
@@ -221,7 +221,7 @@ class Material:
     @property
     def minimum_gilbert_damping(self) -> float | None:
         """alpha_min = (gamma / M_s) sigma (eta / e)^2: the magnet-valley model dissipates iff
-        alpha >= alpha_min (model.md Sec. 3); coupled runs refuse a smaller alpha."""
+        alpha >= alpha_min (docs/theory.md §3); coupled runs refuse a smaller alpha."""
         eta = self.valley_coupling_J_s_per_m
         ms = self.saturation_magnetization_A_per_m
         if eta is None or ms is None:
@@ -319,7 +319,7 @@ def format_material(material: Material) -> str:
     if alpha is not None and alpha_min is not None and alpha < alpha_min:
         note = (
             f"note: gilbert_damping {alpha:.4g} < alpha_min {alpha_min:.4g}: a coupled"
-            " magnet-valley run would not dissipate and is rejected (model.md Sec. 3)"
+            " magnet-valley run would not dissipate and is rejected (docs/theory.md §3)"
         )
         lines.append(textwrap.fill(note, 96, initial_indent="  ", subsequent_indent="    "))
     if material.sources:
