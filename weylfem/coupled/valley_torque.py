@@ -1,5 +1,6 @@
-"""The valley-magnet coupling of model.md Sec. 3 (TS Eqs. 16-17): the valley field in
-the LLG and the reciprocal valley-motive force in the valley current.
+"""The valley-magnet coupling of docs/theory.md Sec. 3, "Valley-magnet coupling" (TS
+Eqs. 16-17): the valley field in the LLG and the reciprocal valley-motive force in the
+valley current.
 
     B_v = -(eta sigma / (e M_s)) (1 - beta m x) grad(phi_v)      (in the LLG)
     f   =  (eta / e) (1 - beta m x) dm/dt                        (in J_v = -sigma (grad phi_v + f))
@@ -11,7 +12,7 @@ torque density on the magnet is t_v = -M_s m x B_v (J/m^3),
 
 its first part field-like, its second damping-like.  Of the work the two couplings do,
 the eta parts add to the cross term 2 (eta sigma / e) dm/dt . grad(phi_v) of the
-dissipation and the beta parts cancel (model.md's energy law).
+dissipation and the beta parts cancel (the energy law, docs/theory.md Sec. 3).
 """
 
 from __future__ import annotations
