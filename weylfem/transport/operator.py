@@ -5,7 +5,7 @@ The operator is factorized (or preconditioned) once.  Its unit solutions u_k (1 
 contact k, 0 V on the others, no right side) and their contact currents G_jk are
 computed once, on first use; each solve then needs one more linear solve, for the
 right side L with every contact at 0 V (u_0, currents I_0), skipped when L is zero.
-When a(1_c, v) = 0 (every term sees phi_c only through its gradient),
+When a(1_c, v) = 0 (every term sees phi_c only through its gradient, checked at set-up),
 phi_c = 1, phi_v = 0 solves the problem with 1 V on every contact and carries no
 current: the last unit solution is that state minus the others, and N contacts need
 N - 1 linear solves.  The operating point follows from `ContactResponse` and
@@ -74,6 +74,7 @@ class ContactOperator:
         matrix = compat.assemble_matrix(self.bilinear_form, contacts.bcs)
         self.assemble_s = time.perf_counter() - start
         """wall time of the matrix and right-side assemblies so far"""
+        contacts.check_unit_shortcut(name, bilinear, matrix)
         self.solver = settings.build(name, matrix)
         self._rhs = compat.create_vector(self.linear_form)
         self._residual = self._rhs.duplicate()

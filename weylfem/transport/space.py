@@ -16,11 +16,16 @@ import numpy as np
 import ufl
 from dolfinx import fem
 from mpi4py import MPI
+from petsc4py import PETSc
 
 from weylfem import compat
 from weylfem.device import Contact
+from weylfem.errors import InternalError
 from weylfem.geometry import DeviceMesh
 from weylfem.transport.model import TransportModel
+
+UNIT_ROUND_OFF = 1e-10
+"""Largest |a(1_c, v)|_inf / |A|_inf taken for zero (round-off is ~1e-15)"""
 
 
 class ContactSpace:
@@ -120,3 +125,21 @@ class ContactSpace:
             residual = residual - self._source.array
         currents = np.array([residual[dofs].sum() for dofs in self._owned_charge_dofs])
         return self.comm.allreduce(currents, op=MPI.SUM)
+
+    def check_unit_shortcut(self, name: str, bilinear: ufl.Form, matrix: PETSc.Mat) -> None:
+        """Raise InternalError unless a(1_c, v) = 0 (phi_c = 1, phi_v = 0) to round-off
+        relative to |A|_inf, A the matrix of operator `name`: the operators' last unit
+        solution is `charge_unit` minus the others, which holds only when every term
+        sees phi_c through its gradient alone."""
+        action = fem.form(ufl.action(bilinear, self.charge_unit))
+        residual = compat.create_vector(action)
+        compat.assemble_vector_into(residual, action)
+        size = residual.norm(PETSc.NormType.NORM_INFINITY)
+        scale = matrix.norm(PETSc.NormType.NORM_INFINITY)
+        residual.destroy()
+        if not size <= UNIT_ROUND_OFF * scale:
+            raise InternalError(
+                f"operator '{name}': a(1_c, v) = 0 fails (|a(1_c, v)|_inf = {size:.3e},"
+                f" |A|_inf = {scale:.3e}): a term sees phi_c itself, not only its gradient,"
+                " so the unit solutions cannot be derived from phi_c = 1"
+            )
