@@ -394,7 +394,7 @@ def test_conservation_and_exact_floating_and_current_contacts():
     table = general_hall_bar(FIELD_T, MAGNETIZATION, source={"current_A": drive})
     _, _, problem, solution = solve(table)
     order = solution.contact_order
-    direct = problem.contact_currents(solution.state)
+    direct = problem.contacts.currents(solution.state)
     for currents in (solution.currents_A, direct):
         assert abs(currents.sum()) <= 1e-10 * drive
         assert currents[order.index("source")] == pytest.approx(drive, rel=1e-10)
@@ -406,7 +406,7 @@ def test_conservation_and_exact_floating_and_current_contacts():
     voltages = solution.voltages_V
     scale = np.abs(voltages).max()
     assert scale > 0
-    for j, dofs in enumerate(problem.charge_dofs):
+    for j, dofs in enumerate(problem.contacts.charge_dofs):
         local = np.abs(solution.state.x.array[dofs] - voltages[j]).max(initial=0.0)
         assert problem.comm.allreduce(local, op=MPI.MAX) <= 1e-12 * scale
     g = solution.conductance_matrix_S

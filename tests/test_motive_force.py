@@ -94,6 +94,6 @@ def test_valley_profile_and_open_circuit_voltage(field_T, comm):
     else:
         assert solution.voltages_V[source] == pytest.approx(expected, rel=1e-4)
     # the floating source carries no current, computed directly from the fields
-    direct = problem.contact_currents(solution.state)
+    direct = problem.contacts.currents(solution.state)
     reference = sigma * FORCE_V_PER_M * 0.5e-6  # sigma f0 W: the scale of the valley current
     np.testing.assert_allclose(direct, 0.0, atol=1e-10 * reference)

@@ -38,7 +38,7 @@ def test_last_unit_solution_needs_no_solve(comm):
     # and its contact currents: the conductance matrix conserves current column by column
     conductance = operator.conductance
     assert np.abs(conductance.sum(axis=0)).max() < 1e-9 * np.abs(conductance).max()
-    currents = problem.contact_currents(direct, with_sources=False)
+    currents = problem.contacts.currents(direct, with_sources=False)
     assert currents == pytest.approx(conductance[:, -1], rel=1e-8, abs=1e-12)
 
 
@@ -105,5 +105,5 @@ def test_conductance_sweep_compiles_one_form():
         device_mesh = device_mesh or mesh_device(device)
         problem = TransportProblem(device, device_mesh)
         trial, test = ufl.TrialFunction(problem.space), ufl.TestFunction(problem.space)
-        signatures.append(problem.weak_form(trial, test).signature())
+        signatures.append(problem.model.weak_form(trial, test).signature())
     assert signatures[0] == signatures[1] != signatures[2]

@@ -134,7 +134,7 @@ def test_sine_drive_with_floating_probe_conserves_current(comm):
     problem = TransportProblem(device, mesh_device(device, comm))
     direct = []
     stepper = TransientTransport(problem, device.transient)
-    series = stepper.run(lambda n, t, state: direct.append(problem.contact_currents(state)))
+    series = stepper.run(lambda n, t, state: direct.append(problem.contacts.currents(state)))
     scale = np.abs(series.currents_A[:, 0]).max()
     assert scale > 0
     times = series.times_s

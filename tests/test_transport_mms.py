@@ -222,7 +222,7 @@ def solve_mms(device, device_mesh) -> tuple[dict[str, float], float]:
     space, mesh = problem.space, device_mesh.mesh
     dimension, degree = mesh.topology.dim, device.physics.element_degree
     trial, test = ufl.TrialFunction(space), ufl.TestFunction(space)
-    bilinear = fem.form(problem.weak_form(trial, test))
+    bilinear = fem.form(problem.model.weak_form(trial, test))
     linear = fem.form(manufactured_rhs(device_mesh, test, quadrature=2 * degree + 4))
 
     # Dirichlet data on both contacts, both components: the exact solution.

@@ -2,7 +2,7 @@
 
 `ConfigError` is bad input, found before anything is solved; the CLI prints it as
 ``error: FILE: KEY: what was expected`` and exits with status 2.  `ConvergenceError`
-is a solver that did not converge.
+is a solver that did not converge; `InternalError` a broken assumption of the numerics.
 """
 
 from __future__ import annotations
@@ -32,3 +32,8 @@ class ConvergenceError(WeylfemError):
         super().__init__(
             f"solver '{solver}' did not converge: {reason} after {iterations} iterations"
         )
+
+
+class InternalError(WeylfemError):
+    """An assumption of the numerics does not hold: a bug in weylfem (or in a term added
+    to it), not bad input."""

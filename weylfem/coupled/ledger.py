@@ -1,4 +1,5 @@
-"""Energy bookkeeping of a coupled charge-valley-magnet run (model.md Sec. 3).
+"""Energy bookkeeping of a coupled charge-valley-magnet run (docs/theory.md Sec. 3,
+"Energy ledger").
 
 Over a run the coupled system must satisfy
 

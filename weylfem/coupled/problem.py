@@ -104,7 +104,7 @@ class CoupledProblem:
         surfaces: Mapping[str, int] | None = None,
         average_from_s: float = 0.0,
     ):
-        if not transport.has_valley:
+        if not transport.model.has_valley:
             raise ValueError("the coupled problem needs the charge_valley transport model")
         self.transport, self.magnet, self.integrator, self.link = (
             transport,
@@ -118,7 +118,7 @@ class CoupledProblem:
         self.comm = magnet.device_mesh.comm
         self.ledger = EnergyLedger()
         self.state = fem.Function(transport.space, name="u")
-        (charge_space, self._charge_dofs), (_, self._valley_dofs) = transport.components
+        (charge_space, self._charge_dofs), (_, self._valley_dofs) = transport.contacts.components
         self._charge = fem.Function(charge_space, name="phi_c")
         self._transient = transient
         cells = magnet.coefficients.cells
@@ -141,10 +141,12 @@ class CoupledProblem:
             * ufl.dot(rate, gradient)
             * dx
         )
+        model = transport.model
         capacitance = transport.coefficients.valley_capacitance
         self._valley_energy_form = fem.form(
-            0.5 * capacitance * transport.potentials(self.state).valley ** 2 * transport.context.dx
+            0.5 * capacitance * model.potentials(self.state).valley ** 2 * model.dx
         )
+        self._dissipation_form = fem.form(model.weak_form(self.state, self.state))
         densities = link.torque.torque_densities(magnet.m)
         self._torque_forms = [[fem.form(d[i] * dx) for i in range(3)] for d in densities]
         groups = dict(surfaces if surfaces is not None else _relaxing_groups(transport))
@@ -180,9 +182,8 @@ class CoupledProblem:
         self._started = True
         self.link.valley_potential.x.array[:] = self.state.x.array[self._valley_dofs]
         self.link.valley_potential.x.scatter_forward()
-        self.transport.evaluated.x.array[:] = self.state.x.array
         self._power_W = float(self.voltages_V @ self.currents_A)
-        self._dissipation_W = self._sum(self.transport.dissipation_form)
+        self._dissipation_W = self._sum(self._dissipation_form)
         valley_energy = self._sum(self._valley_energy_form) if self._transient else 0.0
         self.ledger.add(valley_free_energy_change_J=valley_energy - self._valley_energy_J)
         self._valley_energy_J = valley_energy

@@ -1,67 +1,84 @@
-"""A linear operator a(u, v) = L(v) on the device with its contacts, solved exactly for
-any mix of contact drives.
+"""A linear operator a(u, v) = L(v) on a `ContactSpace`, solved exactly for any mix of
+contact drives (docs/theory.md Sec. 2, "Contacts, exactly").
 
 The operator is factorized (or preconditioned) once.  Its unit solutions u_k (1 V on
 contact k, 0 V on the others, no right side) and their contact currents G_jk are
 computed once, on first use; each solve then needs one more linear solve, for the
 right side L with every contact at 0 V (u_0, currents I_0), skipped when L is zero.
-Every term depends on phi_c only through its gradient, so phi_c = 1, phi_v = 0 solves
-the problem with 1 V on every contact and carries no current: the last unit solution is
-that state minus the others, and N contacts need N - 1 linear solves.
-The operating point follows from `ContactResponse` and u = u_0 + sum_k V_k u_k.  The
-steady problem is one such operator; a transient step is another.
+When a(1_c, v) = 0 (every term sees phi_c only through its gradient, checked at set-up),
+phi_c = 1, phi_v = 0 solves the problem with 1 V on every contact and carries no
+current: the last unit solution is that state minus the others, and N contacts need
+N - 1 linear solves.  The operating point follows from `ContactResponse` and
+u = u_0 + sum_k V_k u_k.  The steady problem is one such operator; a transient step is
+another.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import numpy as np
+import ufl
 from dolfinx import fem
+from petsc4py import PETSc
 
 from weylfem import compat
 from weylfem.device import Contact
 from weylfem.solvers import LinearSolver
 from weylfem.transport.contacts import ContactResponse
+from weylfem.transport.space import ContactSpace
 
-if TYPE_CHECKING:
-    from weylfem.transport.problem import TransportProblem
+
+@dataclass(frozen=True)
+class SolverSettings:
+    """How every operator of a problem is solved: `kind` ('direct' or 'iterative'), the
+    relative tolerance, the user's PETSc options and the iterative defaults."""
+
+    kind: str
+    rtol: float
+    petsc_options: Mapping[str, object]
+    iterative_options: Mapping[str, str]
+
+    def build(self, name: str, matrix: PETSc.Mat) -> LinearSolver:
+        """A solver `name` bound to `matrix`."""
+        return LinearSolver(
+            name,
+            matrix,
+            self.kind,
+            self.rtol,
+            self.petsc_options,
+            iterative_options=self.iterative_options,
+        )
 
 
 class ContactOperator:
-    """a(u, v) = L(v) with the contacts of `problem` (its Dirichlet conditions and fluxes)."""
+    """a(u, v) = L(v) (`bilinear`, `linear`: UFL forms) with the contacts of `contacts`;
+    `linear_is_zero` skips the solve for L."""
 
     def __init__(
         self,
-        problem: TransportProblem,
+        contacts: ContactSpace,
+        settings: SolverSettings,
         name: str,
-        bilinear,
-        linear,
+        bilinear: ufl.Form,
+        linear: ufl.Form,
         linear_is_zero: bool = False,
     ):
-        self.problem = problem
+        self.contacts = contacts
         self.bilinear_form = fem.form(bilinear)
         self.linear_form = fem.form(linear)
         self.linear_is_zero = linear_is_zero
-        device = problem.device
         start = time.perf_counter()
-        matrix = compat.assemble_matrix(self.bilinear_form, problem.bcs)
+        matrix = compat.assemble_matrix(self.bilinear_form, contacts.bcs)
         self.assemble_s = time.perf_counter() - start
         """wall time of the matrix and right-side assemblies so far"""
-        self.solver = LinearSolver(
-            name,
-            matrix,
-            problem.solver_kind,
-            device.solver.rtol,
-            device.solver.petsc_options,
-            iterative_options=problem.iterative_options,
-        )
-        problem.operators.append(self)
+        contacts.check_unit_shortcut(name, bilinear, matrix)
+        self.solver = settings.build(name, matrix)
         self._rhs = compat.create_vector(self.linear_form)
         self._residual = self._rhs.duplicate()
-        self._unit = fem.Function(problem.space)  # scratch state of the unit solves
+        self._unit = fem.Function(contacts.space)  # the state of the unit solves
         self.relative_residual = 0.0
         self._units: list[np.ndarray] | None = None
         self._conductance: np.ndarray | None = None
@@ -72,7 +89,7 @@ class ContactOperator:
         start = time.perf_counter()
         matrix = self.solver.ksp.getOperators()[0]
         matrix.zeroEntries()
-        compat.assemble_matrix_into(matrix, self.bilinear_form, self.problem.bcs)
+        compat.assemble_matrix_into(matrix, self.bilinear_form, self.contacts.bcs)
         self.assemble_s += time.perf_counter() - start
         self.solver.update_operator(matrix)
         self._units = None
@@ -81,14 +98,11 @@ class ContactOperator:
     def _solve(self, state: fem.Function, unit_contact: int | None) -> None:
         """state := the solution with 1 V on `unit_contact` and no right side, or (None)
         with the right side and every contact at 0 V."""
-        problem = self.problem
-        problem.boundary_values.x.array[:] = 0.0
-        if unit_contact is not None:
-            problem.boundary_values.x.array[problem.boundary_dofs[unit_contact]] = 1.0
+        self.contacts.impose(unit_contact)
         rhs, residual = self._rhs, self._residual
         start = time.perf_counter()
         compat.assemble_rhs(
-            rhs, self.linear_form, self.bilinear_form, problem.bcs, unit_contact is None
+            rhs, self.linear_form, self.bilinear_form, self.contacts.bcs, unit_contact is None
         )
         self.assemble_s += time.perf_counter() - start
         values = compat.petsc_vector(state)
@@ -107,14 +121,13 @@ class ContactOperator:
 
     def _unit_solutions(self) -> list[np.ndarray]:
         if self._units is None:
-            problem = self.problem
-            state = self._unit
+            contacts, state = self.contacts, self._unit
             units, columns = [], []
-            for contact in range(len(problem.contact_order) - 1):
+            for contact in range(len(contacts.order) - 1):
                 self._solve(state, contact)
                 units.append(state.x.array.copy())
-                columns.append(problem.contact_currents(state, with_sources=False))
-            units.append(problem.charge_unit.x.array - sum(units))
+                columns.append(contacts.currents(state, with_sources=False))
+            units.append(contacts.charge_unit.x.array - sum(units))
             columns.append(-sum(columns))
             self._units, self._conductance = units, np.column_stack(columns)
         return self._units
@@ -124,15 +137,14 @@ class ContactOperator:
     ) -> tuple[ContactResponse, np.ndarray, np.ndarray]:
         """state := the solution for `drives`; returns the response, and the voltages and
         currents (into the device) of the contacts."""
-        problem = self.problem
         units = self._unit_solutions()
         if self.linear_is_zero:
             state.x.array[:] = 0.0
             source_currents = np.zeros(len(units))
         else:
             self._solve(state, None)
-            source_currents = problem.contact_currents(state)
-        response = ContactResponse(list(problem.contact_order), self.conductance, source_currents)
+            source_currents = self.contacts.currents(state)
+        response = ContactResponse(list(self.contacts.order), self.conductance, source_currents)
         voltages, currents = response.operating_point(drives)
         for voltage, unit in zip(voltages, units, strict=True):
             state.x.array[:] += voltage * unit

@@ -1,11 +1,15 @@
-"""Physical terms of the charge-valley transport equations (model.md Sec. 2).
+"""Physical terms of the charge-valley transport equations (docs/theory.md Sec. 2).
 
 Each term is a small class that owns its UFL contribution to the weak form
 
     a((phi_c, phi_v), (w, q)) = L((w, q))
 
-and its part of the charge current J and the valley current J_v.  A model is the tuple
-of terms it sums (`TRANSPORT_MODELS`); adding a term means adding a class to a tuple.
+A term that is a current declares only that current, J and J_v (`CurrentTerm`): its
+weak form is the flux pairing -int (J.grad(w) + J_v.grad(q)) dx of docs/theory.md
+Sec. 2 ("Weak form"), in a(u, v) when the current is linear in the potentials, moved
+to L(v) when it is imposed (`ImposedCurrentTerm`).  The other terms (relaxation, the
+anomaly source of the valley balance) write their own form.  A model is the tuple of
+terms it sums (`TRANSPORT_MODELS`); adding a term means adding a class to a tuple.
 In a 2D device (the xy plane) the 3-vectors m and B enter through their in-plane
 components, and m x grad(phi) through its in-plane components (only m_z contributes).
 """
@@ -25,6 +29,13 @@ class Potentials(NamedTuple):
 
     charge: object
     valley: object | None = None
+
+
+class Currents(NamedTuple):
+    """A charge current J and a valley current J_v (A/m^2, UFL vectors; None: absent)."""
+
+    charge: object = None
+    valley: object = None
 
 
 @dataclass
@@ -72,62 +83,77 @@ class TransportTerm:
         """Contribution to L(v)."""
         return None
 
-    def charge_current(self, u: Potentials):
-        """Contribution to J (A/m^2)."""
-        return None
-
-    def valley_current(self, u: Potentials):
-        """Contribution to J_v (A/m^2)."""
-        return None
+    def current(self, u: Potentials) -> Currents:
+        """Contribution to J and J_v (A/m^2)."""
+        return Currents()
 
 
-class OhmicTerm(TransportTerm):
-    """J = -sigma grad(phi_c)."""
+def flux_pairing(currents: Currents, v: Potentials, dx: ufl.Measure) -> ufl.Form | None:
+    """-int (J.grad(w) + J_v.grad(q)) dx: the weak divergence of the currents, whose
+    integration by parts leaves the full normal fluxes as the natural boundary terms
+    (None when both currents are absent)."""
+    return total(
+        -ufl.inner(current, ufl.grad(test)) * dx
+        for current, test in zip(currents, v, strict=True)
+        if current is not None
+    )
+
+
+class CurrentTerm(TransportTerm):
+    """A current linear in the potentials: a(u, v) is its flux pairing."""
 
     def bilinear(self, u, v):
-        flux = self.c.conductivity * ufl.grad(u.charge)
-        return ufl.inner(flux, ufl.grad(v.charge)) * self.context.dx
-
-    def charge_current(self, u):
-        return -self.c.conductivity * ufl.grad(u.charge)
+        return flux_pairing(self.current(u), v, self.context.dx)
 
 
-class AnomalousHallTerm(TransportTerm):
+class ImposedCurrentTerm(TransportTerm):
+    """A current independent of the potentials (a driving force, `imposed`): its flux
+    pairing moves to the right side, L(v) = int (J.grad(w) + J_v.grad(q)) dx."""
+
+    def imposed(self) -> Currents:
+        """The imposed J and J_v (A/m^2)."""
+        return Currents()
+
+    def current(self, u):
+        return self.imposed()
+
+    def source(self, v):
+        pairing = flux_pairing(self.imposed(), v, self.context.dx)
+        return None if pairing is None else -pairing
+
+
+class OhmicTerm(CurrentTerm):
+    """J = -sigma grad(phi_c)."""
+
+    def current(self, u):
+        return Currents(charge=-self.c.conductivity * ufl.grad(u.charge))
+
+
+class AnomalousHallTerm(CurrentTerm):
     """J = -sigma theta m x grad(phi_c) = -sigma_AH m x grad(phi_c).
 
     Kept in the weak form even where m is uniform: its divergence vanishes there, but
-    it sets the insulating-wall condition J.n = 0 (TS note 13)."""
+    it sets the insulating-wall condition J.n = 0 (TS note 13; docs/theory.md Sec. 2,
+    "Weak form")."""
 
-    def bilinear(self, u, v):
+    def current(self, u):
         hall = self.context.cross(self.c.magnetization, ufl.grad(u.charge))
-        return ufl.inner(self.c.hall_conductivity * hall, ufl.grad(v.charge)) * self.context.dx
-
-    def charge_current(self, u):
-        return -self.c.hall_conductivity * self.context.cross(
-            self.c.magnetization, ufl.grad(u.charge)
-        )
+        return Currents(charge=-self.c.hall_conductivity * hall)
 
 
-class ChiralMagneticTerm(TransportTerm):
+class ChiralMagneticTerm(CurrentTerm):
     """J = Gamma phi_v B: the chiral magnetic effect, -int Gamma phi_v B.grad(w) dx."""
 
-    def bilinear(self, u, v):
+    def current(self, u):
         field_ = self.context.in_plane(self.c.magnetic_field)
-        return -self.c.anomaly * u.valley * ufl.inner(field_, ufl.grad(v.charge)) * self.context.dx
-
-    def charge_current(self, u):
-        return self.c.anomaly * u.valley * self.context.in_plane(self.c.magnetic_field)
+        return Currents(charge=self.c.anomaly * u.valley * field_)
 
 
-class ValleyDiffusionTerm(TransportTerm):
+class ValleyDiffusionTerm(CurrentTerm):
     """J_v = -sigma grad(phi_v)."""
 
-    def bilinear(self, u, v):
-        flux = self.c.conductivity * ufl.grad(u.valley)
-        return ufl.inner(flux, ufl.grad(v.valley)) * self.context.dx
-
-    def valley_current(self, u):
-        return -self.c.conductivity * ufl.grad(u.valley)
+    def current(self, u):
+        return Currents(valley=-self.c.conductivity * ufl.grad(u.valley))
 
 
 class ValleyRelaxationTerm(TransportTerm):
@@ -167,19 +193,14 @@ class InterfaceValleyRelaxationTerm(TransportTerm):
         return total(terms)
 
 
-class ValleyMotiveForceTerm(TransportTerm):
+class ValleyMotiveForceTerm(ImposedCurrentTerm):
     """J_v gains -sigma f: the valley-motive force f enters as L(q) = -int sigma f.grad(q) dx."""
 
-    def source(self, v):
+    def imposed(self):
         if self.context.motive_force is None:
-            return None
+            return Currents()
         force = self.context.in_plane(self.context.motive_force)
-        return -self.c.conductivity * ufl.inner(force, ufl.grad(v.valley)) * self.context.dx
-
-    def valley_current(self, u):
-        if self.context.motive_force is None:
-            return None
-        return -self.c.conductivity * self.context.in_plane(self.context.motive_force)
+        return Currents(valley=-self.c.conductivity * force)
 
 
 TRANSPORT_MODELS: dict[str, tuple[type[TransportTerm], ...]] = {

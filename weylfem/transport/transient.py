@@ -1,4 +1,5 @@
-"""Transients of the charge-valley system: the theta-scheme in time.
+"""Transients of the charge-valley system: the theta-scheme in time (docs/theory.md
+Sec. 2, "Transients").
 
 With a = a_c + a_v split by test function (charge rows w, valley rows q), one step
 from t_n to t_{n+1} = t_n + dt solves
@@ -25,7 +26,6 @@ import ufl
 from dolfinx import fem
 
 from weylfem.device import Contact, Transient
-from weylfem.transport.operator import ContactOperator
 from weylfem.transport.problem import TransportProblem
 from weylfem.transport.terms import Potentials, total
 
@@ -45,40 +45,39 @@ class TransientTransport:
     """Time stepping of a charge_valley TransportProblem (built first, in one setup)."""
 
     def __init__(self, problem: TransportProblem, transient: Transient):
-        if not problem.has_valley:
+        model = problem.model
+        if not model.has_valley:
             raise ValueError("transients need the charge_valley model")
         self.problem = problem
         self.transient = transient
         mesh = problem.device_mesh.mesh
-        dx = problem.context.dx
+        dx = model.dx
         capacitance = problem.coefficients.valley_capacitance
         dt = transient.time_step_s
 
         self.previous = fem.Function(problem.space)
         u, v = ufl.TrialFunction(problem.space), ufl.TestFunction(problem.space)
-        pu, pv = problem.potentials(u), problem.potentials(v)
-        old = problem.potentials(self.previous)
+        pu, pv = model.potentials(u), model.potentials(v)
+        old = model.potentials(self.previous)
         implicit = fem.Constant(mesh, transient.theta)
         explicit = fem.Constant(mesh, 1.0 - transient.theta)
         no_charge_rows = fem.Constant(mesh, 0.0)
 
         charge_rows = Potentials(pv.charge, no_charge_rows * pv.valley)
-        self.start = ContactOperator(
-            problem,
+        self.start = problem.new_operator(
             "transient_start",
-            problem.split_weak_form(pu, charge_rows) + pu.valley * pv.valley * dx,
+            model.split_weak_form(pu, charge_rows) + pu.valley * pv.valley * dx,
             no_charge_rows * pv.valley * dx,
             linear_is_zero=True,
         )
-        step = problem.split_weak_form(pu, Potentials(pv.charge, implicit * pv.valley))
-        history = (capacitance / dt) * old.valley * pv.valley * dx - problem.split_weak_form(
+        step = model.split_weak_form(pu, Potentials(pv.charge, implicit * pv.valley))
+        history = (capacitance / dt) * old.valley * pv.valley * dx - model.split_weak_form(
             old, Potentials(no_charge_rows * pv.charge, explicit * pv.valley)
         )
-        self.step = ContactOperator(
-            problem,
+        self.step = problem.new_operator(
             "transient",
             step + (capacitance / dt) * pu.valley * pv.valley * dx,
-            total([history, problem.source_form(v)]),
+            total([history, model.source_form(v)]),
         )
 
     def refresh(self) -> None:
