@@ -62,6 +62,7 @@ else
     if ! debootstrap --variant=minbase --include=ca-certificates,make,git \
         --keyring="$keyring" "$release" "$building" "$mirror" >"$building.log" 2>&1; then
         tail -n 20 "$building.log" >&2
+        rm -rf "$building" "$building.log"
         say "error: debootstrap of $release from $mirror failed (is the Debian mirror reachable?)"
         exit 1
     fi
