@@ -32,7 +32,7 @@ def coupled(table: dict, comm):
 def analytic_torque_per_area(device, conductance: float, voltage: float, m) -> tuple:
     """(field-like, damping-like) torque per area of TS Eq. 32 with the Robin factor."""
     material = device.material_of("channel")
-    sigma, eta = material.conductivity_S_per_m, material.valley_coupling_J_s_per_m
+    sigma, eta = material.conductivity_S_per_m, material.eta
     lam = material.valley_diffusion_length_m
     field = np.array(device.fields.magnetic_field_T)
     electric = np.array([voltage / (device.geometry.length * 1e-6), 0.0, 0.0])
