@@ -296,6 +296,7 @@ def test_derived_quantities_list_the_applicable_values() -> None:
         "sigma_AH",
         "theta",
         "eta",
+        "M_W",
         "Gamma",
         "dsigma/B^2",
         "l_ex",
@@ -390,6 +391,12 @@ def test_co3sn2s2_coupling_is_accepted_with_library_values() -> None:
     m = get_material("Co3Sn2S2")
     assert m.alpha_p == 0.01 < m.gilbert_damping
     assert m.eta * m.sigma_ah * HALL_SIGN_OF_NODE_SHIFT > 0
+    # The Weyl orbital magnetization sigma_AH mu_F / e = -1.13e5 S/m * 0.06 V = -6780 A/m,
+    # -9.2% of M_s: B_eq is -0.092 of the applied field (docs/theory.md §3).
+    assert m.orbital_magnetization_A_per_m == pytest.approx(-6780.0, rel=1e-12)
+    assert m.orbital_magnetization_A_per_m / m.saturation_magnetization_A_per_m == pytest.approx(
+        -0.0922, abs=5e-4
+    )
     # With the minimal model's eta = hbar k0 (k0 fitting sigma_AH) it would be refused.
     minimal = _with(m, pumping_damping=None, node_half_separation_per_m=m.node_shift_per_m)
     assert minimal.alpha_p == pytest.approx(1.45, rel=0.01)

@@ -273,6 +273,18 @@ class Material:
         return None if k0 is None else HBAR * k0
 
     @property
+    def orbital_magnetization_A_per_m(self) -> float | None:
+        """M_W = sigma_AH mu_F / e (A/m, signed; mu_F in eV is mu_F / e in V): the Weyl
+        electrons' orbital magnetization along m (Streda: dM/dmu = sigma_AH m / e, zero at the
+        nodes), for magnetic materials; its energy -M_W m.B gives B_eq (docs/theory.md §3)."""
+        sigma_ah = self.sigma_ah
+        if not sigma_ah or self.fermi_energy_eV is None:
+            return None
+        if self.saturation_magnetization_A_per_m is None:
+            return None
+        return sigma_ah * self.fermi_energy_eV
+
+    @property
     def anomaly_coefficient_A_per_m2_V_T(self) -> float | None:
         """Gamma = pairs c_a e^3 / (2 pi^2 hbar^2) (A m^-2 V^-1 T^-1)."""
         if self.anomaly_efficiency is None:
@@ -351,6 +363,7 @@ _DERIVED = (
     ("sigma_AH", "anomalous Hall conductivity", "S/m", "sigma_ah"),
     ("theta", "anomalous Hall angle", "", "hall_angle"),
     ("eta", "valley-magnet coupling", "J s/m", "eta"),
+    ("M_W", "Weyl orbital magnetization sigma_AH mu_F/e", "A/m", "orbital_magnetization_A_per_m"),
     ("Gamma", "anomaly coefficient", "A m^-2 V^-1 T^-1", "anomaly_coefficient_A_per_m2_V_T"),
     (
         "dsigma/B^2",

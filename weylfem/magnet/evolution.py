@@ -235,9 +235,7 @@ class _RunFiles:
                 self.snapshots = FieldFile(self.snapshot_path, problem.device_mesh, append=True)
             kept = 0.0 if row else max_change
             extras = simulation.running_totals()
-            state = capture(
-                problem, simulation.integrator, step, step_s, kept, self.record, extras
-            )
+            state = capture(problem, simulation.integrator, step, step_s, kept, self.record, extras)
             write_checkpoint(self.checkpoint_path, problem, state, problem.device_mesh.comm)
             # a resumed run starts with the terms out of date (its demagnetizing potential
             # a restored initial guess); so does this one, so that both compute the same
