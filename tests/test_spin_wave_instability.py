@@ -46,6 +46,7 @@ def material(beta: float) -> dict:
     return {
         "base": "Co3Sn2S2",
         "conductivity_S_per_m": SIGMA,
+        "valley_conductivity_S_per_m": SIGMA,
         "node_half_separation_per_m": K0,
         "uniaxial_anisotropy_J_per_m3": 0.0,
         "gilbert_damping": ALPHA,

@@ -101,6 +101,7 @@ def strip_table(script: str, theta_deg=30.0, field_T=1.0, beta=0.1, periods=1.25
         "materials": {
             "weyl_magnet": {
                 "base": "Co3Sn2S2",
+                "valley_conductivity_S_per_m": 1.5e6,  # sigma: lambda_v = 0.99 um
                 "node_half_separation_per_m": 2.0e7,
                 "hall_node_pairs": 0,
                 "gilbert_damping": 1e-3,

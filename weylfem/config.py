@@ -39,7 +39,7 @@ from weylfem.errors import ConfigError
 from weylfem.geometry import GEOMETRIES, DeviceMesh
 from weylfem.magnet import torques as _registered_torques  # noqa: F401  [torques.*]
 from weylfem.magnet.demag import shell_spheres
-from weylfem.materials import COUPLING_INPUTS, MATERIALS, Material
+from weylfem.materials import COUPLING_INPUTS, HALL_INPUTS, MATERIALS, Material
 from weylfem.schema import convert, from_table
 
 DEFAULT_DEVICE_SOURCE = "<default device>"
@@ -191,6 +191,8 @@ def _materials(table: Any, regions: Mapping[str, Region], source: str) -> dict[s
             merged["sources"] = list(merged["sources"])
             if COUPLING_INPUTS & entry.keys():
                 merged.update(dict.fromkeys(("valley_coupling_J_s_per_m", "pumping_damping")))
+            if HALL_INPUTS & entry.keys():
+                merged["anomalous_hall_conductivity_S_per_m"] = None
         merged.update(entry)
         merged["name"] = name
         materials[name] = from_table(Material, merged, source, key)

@@ -333,6 +333,10 @@ COUPLING_INPUTS = frozenset(
 )
 """Inputs that set eta: one given over a `base` material replaces the base's eta and alpha_p."""
 
+HALL_INPUTS = frozenset(("node_half_separation_per_m", "hall_node_pairs"))
+"""Band-model inputs of sigma_AH: one given over a `base` material (without a sigma_AH of its
+own) replaces the base's sigma_AH by the band model's."""
+
 _MAGNETIC_FIELDS = (
     "valley_coupling_J_s_per_m",
     "pumping_damping",
