@@ -400,3 +400,10 @@ def test_co3sn2s2_coupling_is_accepted_with_library_values() -> None:
     # With the minimal model's eta = hbar k0 (k0 fitting sigma_AH) it would be refused.
     minimal = _with(m, pumping_damping=None, node_half_separation_per_m=m.node_shift_per_m)
     assert minimal.alpha_p == pytest.approx(1.45, rel=0.01)
+
+
+def test_k0_given_with_sigma_ah_must_carry_the_band_sign() -> None:
+    agreeing = _with(HAND, anomalous_hall_conductivity_S_per_m=-5e4)  # k0 = +1e9, s_H = -1
+    assert list(agreeing.validate()) == []
+    problems = dict(_with(HAND, anomalous_hall_conductivity_S_per_m=5e4).validate())
+    assert "sign" in problems["node_half_separation_per_m"]

@@ -164,6 +164,14 @@ class Material:
                 "expected a value, or anomalous_hall_conductivity_S_per_m, when hall_node_pairs"
                 " > 0 (sigma_AH needs one of them)",
             )
+        k0, sigma_ah = self.node_half_separation_per_m, self.anomalous_hall_conductivity_S_per_m
+        if k0 and sigma_ah and self.hall_node_pairs and k0 * sigma_ah * HALL_SIGN_OF_NODE_SHIFT < 0:
+            yield (
+                "node_half_separation_per_m",
+                f"expected the sign the band model gives with anomalous_hall_conductivity_S_per_m"
+                f" = {sigma_ah:.4g}, sign(k0) = {HALL_SIGN_OF_NODE_SHIFT} * sign(sigma_AH)"
+                " (docs/theory.md §1, 'Signs from one band model')",
+            )
         if self.saturation_magnetization_A_per_m is None:
             for name in _MAGNETIC_FIELDS:
                 if getattr(self, name) is not None:
