@@ -78,8 +78,8 @@
 #
 # The model has one effect more than TS's estimate: the valley-motive force of the
 # precessing $\mathbf m$ (docs/theory.md §2) drives a valley current, which is partly blocked
-# at wave vector $k$ and partly undoes the Gilbert enhancement $\alpha_\text{min}$ that
-# $\alpha$ includes: $\alpha \to \alpha - \alpha_\text{min}\kappa(1-\beta^2)/2$,
+# at wave vector $k$ and partly undoes the Gilbert enhancement $\alpha_p$ that
+# $\alpha$ includes: $\alpha \to \alpha - \alpha_p\kappa(1-\beta^2)/2$,
 # $\kappa = \lambda_v^2k^2/(1+\lambda_v^2k^2)$. `growth_rate_theory` below solves the
 # linearized model exactly (the $2\times2$ problem with the quasi-static valley balance,
 # no rotating-wave approximation): it is what the finite-element runs must reproduce, and
@@ -158,7 +158,8 @@ started = time.perf_counter()
 # * $\lambda_v = 0.2/k_c$ (7 nm, through $\tau_v = 0.38$ ps): the valley response is
 #   local, $1/(1+\lambda_v^2k_c^2) = 0.96$ (kept in the predictions), and quasi-static,
 #   $\omega\tau_v = 0.013$;
-# * $\sigma = 10^4$ S/m and $k_0$ ($\theta = 0.81$) such that $\alpha_\text{min} =
+# * $\sigma = \sigma_v = 10^4$ S/m and $k_0$ ($\theta = -0.81$, band-model sign) such that
+#   $\alpha_p =
 #   (\gamma/M_s)\sigma(\eta/e)^2 = \alpha/100$, so that the motive-force feedback is a
 #   small correction (it is kept in `growth_rate_theory`);
 # * $\beta = 0.1$ for the wave along $\mathbf B\times\mathbf J$, $\beta = 10$ along
@@ -195,6 +196,7 @@ def material_table(beta: float, tau_v: float = 1e-13) -> dict:
     return {
         "base": "Co3Sn2S2",
         "conductivity_S_per_m": SIGMA,
+        "valley_conductivity_S_per_m": SIGMA,
         "node_half_separation_per_m": K0,
         "uniaxial_anisotropy_J_per_m3": 0.0,
         "gilbert_damping": ALPHA,
@@ -696,7 +698,7 @@ if comm.rank == 0:
 # (i) With $\mathbf m_0 \parallel x$, the $\beta$ part of the valley-motive force
 # $-(\eta\beta/e)\,\mathbf m\times\partial_t\mathbf m$ has a component across the bar,
 # where the insulating walls block the valley current: $\alpha \to \alpha +
-# \alpha_\text{min}(\beta^2-1)/2$, so the undriven wave decays 1.5 times faster than in
+# \alpha_p(\beta^2-1)/2$, so the undriven wave decays 1.5 times faster than in
 # the $\mathbf B \perp \mathbf J$ bar. (ii) The Hall field $E_y = -\theta E m_z$ of a
 # wave $m_z(x)$ is not curl-free by itself: $\partial_yE_x = \partial_xE_y$ makes $E_x$,
 # hence $\mathbf B\cdot\mathbf E$, vary linearly across the width, and valley diffusion
@@ -763,7 +765,7 @@ summary = {
     "k_c_per_m": KC,
     "lambda_v_k_c": LAMBDA_KC,
     "alpha": ALPHA,
-    "alpha_min": ring_material.alpha_p,
+    "alpha_p": ring_material.alpha_p,
     "hall_angle": ring_material.hall_angle,
     "small": SMALL,
     "seconds": time.perf_counter() - started,

@@ -89,9 +89,10 @@ def say(*args):
 # `file` geometry; its groups name the regions `magnet` and `channel` and the boundaries
 # `ground`, `probe_1` ... `probe_5`, `interface` and `walls`.
 #
-# Both regions are one material based on Co3Sn2S2 (σ = 1.5e6 S/m, $\lambda_v$ = 0.99 µm).  It
+# Both regions are one material based on Co3Sn2S2 with σ_v = σ = 1.5e6 S/m ($\lambda_v$ = 0.99
+# µm).  It
 # has a smaller node separation, $k_0 = 2\times10^7$ m⁻¹.  The model dissipates only for
-# $\alpha \ge \alpha_\text{min} = (\gamma/M_s)\sigma(\eta/e)^2$, which is $6.2\times10^{-4}$
+# $\alpha \ge \alpha_p = (\gamma/M_s)\sigma(\eta/e)^2$, which is $6.2\times10^{-4}$
 # here, so a weak Gilbert damping $\alpha = 10^{-3}$ is allowed and the precession cone
 # closes slowly.  The default $\beta = 0.1$ is kept, and there is no anisotropy unless a
 # run asks for it.  The anomalous Hall effect is switched off (`hall_node_pairs = 0`).
@@ -184,6 +185,7 @@ def _table(theta_deg, field_T, anisotropy, beta, alpha, period) -> dict:
         "materials": {
             "weyl_magnet": {
                 "base": "Co3Sn2S2",
+                "valley_conductivity_S_per_m": 1.5e6,  # = sigma: lambda_v = 0.99 um
                 "node_half_separation_per_m": 2.0e7,
                 "hall_node_pairs": 0,
                 "gilbert_damping": alpha,
@@ -222,7 +224,7 @@ eta_over_e = material.eta / ELEMENTARY_CHARGE
 lambda_v = material.valley_diffusion_length_m
 say(
     f"lambda_v = {lambda_v / um:.4f} um, eta/e = {eta_over_e:.4e} V s/m,"
-    f" alpha_min = {material.alpha_p:.3e},"
+    f" alpha_p = {material.alpha_p:.3e},"
     f" Gamma/sigma = {anomaly / sigma:.3e} /(m T)"
 )
 # -
@@ -240,7 +242,7 @@ say(
 # \beta\langle\mathbf m\times\partial_t\mathbf m\rangle]$, with the backward differences the
 # coupled scheme uses.  The magnet stays uniform, so $\langle\mathbf m\rangle$ stands for
 # $\mathbf m$: its valley field $|\mathbf B_v| = (\eta\sigma/eM_s)|\nabla\phi_v|$ is at most
-# about $(\sigma(\eta/e)^2/M_s)|\partial_t\mathbf m| = \alpha_\text{min}B\sin\vartheta$, i.e.
+# about $(\sigma(\eta/e)^2/M_s)|\partial_t\mathbf m| = \alpha_pB\sin\vartheta$, i.e.
 # $3\times10^{-4}$ of the Zeeman field.
 
 
@@ -363,7 +365,7 @@ assert np.all(np.abs(model) < 2e-3 * np.abs(base["dc_V"]))
 # $\alpha_\text{eff}/\beta$ of the $\beta$ part.  Here $\alpha_\text{eff} \approx 6.5\times10^{-4}$,
 # less than $\alpha = 10^{-3}$, for two reasons.  Where the valley current is blocked
 # ($\nabla\phi_v = -\mathbf f$: across the narrow strip, and out of plane in 2D), the pumping
-# enhancement that $\alpha$ includes (up to $\alpha_\text{min}$) does not act (docs/theory.md's
+# enhancement that $\alpha$ includes (up to $\alpha_p$) does not act (docs/theory.md's
 # energy law).  And BDF2 at 100 steps per period damps this cone less than $\alpha$ (by
 # $1.6\times10^{-4}$, measured on the magnet alone).  For a steady, driven precession the
 # $\eta$ part averages to zero exactly.

@@ -230,7 +230,7 @@ def hann(p):
 
 def bar_threshold_V(device) -> float:
     """TS Eq. 28 with (beta - alpha) and the damping the valley-motive force adds at k_c,
-    alpha_min kappa (beta^2 - 1)/2, kappa = lambda^2 k^2 / (1 + lambda^2 k^2)."""
+    alpha_p kappa (beta^2 - 1)/2, kappa = lambda^2 k^2 / (1 + lambda^2 k^2)."""
     kappa = 0.04 / 1.04
     alpha = ALPHA + ALPHA_MIN * kappa * (10.0**2 - 1) / 2
     nu = 4 * alpha * math.sqrt(A_SW * B_SW) / (10.0 - ALPHA)

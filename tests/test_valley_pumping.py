@@ -82,7 +82,7 @@ def script(tmp_path_factory) -> str:
 
 
 def strip_table(script: str, theta_deg=30.0, field_T=1.0, beta=0.1, periods=1.25) -> dict:
-    """The pumping strip (k0 = 2e7 /m: alpha_min = 6.2e-4 < alpha = 1e-3; no anomalous
+    """The pumping strip (k0 = 2e7 /m: alpha_p = 6.2e-4 < alpha = 1e-3; no anomalous
     Hall effect, no anisotropy), m tilted by theta from x, a step of a hundredth of the
     Larmor period; voltages averaged over the last period (from half a step before)."""
     period = 2 * math.pi * (1 + 1e-6) / (GAMMA * abs(field_T))
