@@ -126,7 +126,11 @@ class CoupledProblem:
         hall = transport.coefficients.hall_conductivity.x.array[cells]
         local = bool(np.any(hall != 0))
         self.hall_follows_m = self.comm.allreduce(local, op=MPI.LOR)
-        """whether the transport operator depends on m (then it is reassembled per step)"""
+        """whether the Hall term makes the transport operator depend on m"""
+        anomaly = bool(np.any(transport.coefficients.anomaly.x.array != 0))
+        self.field_follows_m = self.comm.allreduce(anomaly, op=MPI.LOR)
+        """whether the anomaly and CME, through B = applied + mu_0 (M_s m + H_d), make the
+        transport operator depend on m (`weylfem.coupled.induction`)"""
 
         coefficients, coupling = magnet.coefficients, link.coupling
         dx, rate = magnet.dx, link.rate
@@ -168,7 +172,9 @@ class CoupledProblem:
         contact voltages and currents and the powers are those of the current state)."""
         time_s = self.magnet.time_s
         scale = self.drive(time_s)
-        if self.hall_follows_m:
+        if self.field_follows_m:
+            self.magnet.update_terms()  # H_d of the current m (the next LLG step reuses it)
+        if self.hall_follows_m or self.field_follows_m:
             (self._transient or self.transport.operator).refresh()
         if self._transient is None:
             contacts = scaled_contacts(self.transport.device.contacts, scale)

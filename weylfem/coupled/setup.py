@@ -4,8 +4,9 @@
    (every magnet has eta and alpha >= alpha_p: `config.check_valley_coupling`);
 2. the link: phi_v and dm/dt as Functions, and the valley torque that reads phi_v;
 3. the micromagnetic problem with the valley torque among its torques;
-4. the transport, with the valley-motive force of dm/dt and the anomalous Hall effect of
-   the evolving m in the magnetic regions;
+4. the transport, with the valley-motive force of dm/dt, the anomalous Hall effect of
+   the evolving m in the magnetic regions, and B the carriers' full induction (applied,
+   static and time-dependent, plus the magnet's mu_0 (M_s m + H_d): `coupled.induction`);
 5. the LLG integrator and, for a transient valley, the valley stepper;
 6. the coupled problem, which solves the transport at t = 0.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from weylfem.coupled.induction import carrier_induction
 from weylfem.coupled.problem import CoupledProblem, ValleyLink, transport_magnetization
 from weylfem.coupled.valley_torque import build_valley_coupling
 from weylfem.device import Coupling, Device, Transient
@@ -21,7 +23,7 @@ from weylfem.geometry import DeviceMesh
 from weylfem.magnet.setup import MagnetSetup, build_magnet, magnet_coefficients
 from weylfem.magnet.simulation import make_integrator
 from weylfem.magnet.tangent_plane import TangentPlaneIntegrator
-from weylfem.transport.coefficients import device_magnetization
+from weylfem.transport.coefficients import device_magnetic_field, device_magnetization
 from weylfem.transport.problem import TransportProblem
 from weylfem.transport.transient import TransientTransport
 
@@ -54,6 +56,9 @@ def build_coupled(
     transport = TransportProblem(
         device,
         device_mesh,
+        magnetic_field=carrier_induction(
+            device_magnetic_field(device, device_mesh), magnet, coefficients
+        ),
         magnetization=transport_magnetization(
             m, coefficients, device_magnetization(device, device_mesh)
         ),

@@ -153,6 +153,10 @@ class Demagnetization(EnergyTerm):
         """B_d = mu_0 H_d = -mu_0 grad u (T, 3-vector) from the last update."""
         return -VACUUM_PERMEABILITY * gradient3(self.potential)
 
+    def induction(self, m):
+        """mu_0 H_d = -mu_0 grad u, in the magnet and around it."""
+        return self.field()
+
     def density(self, m):
         return 0.5 * self.saturation * ufl.dot(m, -self.field())
 

@@ -62,6 +62,11 @@ class EnergyTerm:
     def set_time(self, time_s: float) -> None:
         """Evaluate time-dependent inputs at `time_s`; static terms: nothing."""
 
+    def induction(self, m) -> ufl.core.expr.Expr | None:
+        """The magnetic induction (T) this term's field adds where the carriers are, beside
+        the magnetization's own mu_0 M_s m (the demagnetizing mu_0 H_d), or None."""
+        return None
+
     def state(self) -> fem.Function | None:
         """The field a checkpoint keeps for this term (a P1 scalar, such as a potential
         whose last value starts the next solve), or None: a term without state."""
@@ -151,9 +156,12 @@ class Zeeman(EnergyTerm):
 
     def field(self) -> ufl.core.expr.Expr:
         """B_ext (T) at the time last set."""
-        if self.amplitude is None:
-            return self.static
-        return self.static + self.scale * self.amplitude
+        pulse = self.pulse()
+        return self.static if pulse is None else self.static + pulse
+
+    def pulse(self) -> ufl.core.expr.Expr | None:
+        """The time-dependent part waveform(t) B_amplitude (T) at the time last set, or None."""
+        return None if self.amplitude is None else self.scale * self.amplitude
 
     def density(self, m):
         return -self.saturation * ufl.dot(self.field(), m)
@@ -223,6 +231,10 @@ class ThinFilmDemagnetization(EnergyTerm):
 
     def density(self, m):
         return 0.5 * VACUUM_PERMEABILITY * self.saturation**2 * ufl.dot(m, self.normal) ** 2
+
+    def induction(self, m):
+        """mu_0 H_d = -mu_0 M_s (m.n) n inside the film (zero outside, where M_s = 0)."""
+        return -VACUUM_PERMEABILITY * self.saturation * ufl.dot(m, self.normal) * self.normal
 
 
 def vector_input(mesh, value) -> ufl.core.expr.Expr:

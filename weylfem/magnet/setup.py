@@ -56,6 +56,8 @@ class MagnetSetup:
     regions: tuple[str, ...]
     demagnetization: Demagnetization | None
     """the potential solver of an open-boundary or truncated demagnetization"""
+    zeeman: Zeeman | None = None
+    """the applied field's energy term (its time-dependent part also enters the transport's B)"""
 
     def describe(self) -> dict:
         """Magnetic regions, energy terms, torques and the demagnetization solver."""
@@ -115,7 +117,7 @@ def build_magnet(
     problem = MicromagneticProblem(device_mesh, coefficients, terms, (0.0, 0.0, 1.0), torques)
     problem.set_magnetization(_initial_directions(device, problem, regions))
     potential = demagnetization if isinstance(demagnetization, Demagnetization) else None
-    return MagnetSetup(problem, regions, potential)
+    return MagnetSetup(problem, regions, potential, zeeman)
 
 
 def _zeeman(

@@ -47,8 +47,8 @@ class TransportCoefficients:
     """N (J^-1 m^-3)"""
     magnetization: fem.Function | ufl.core.expr.Expr
     """unit direction m (3-vector; zero where unmagnetized)"""
-    magnetic_field: fem.Function
-    """B (T, 3-vector)"""
+    magnetic_field: fem.Function | ufl.core.expr.Expr
+    """B (T, 3-vector): the applied field, or (coupled runs) the carriers' full induction"""
 
 
 def build_coefficients(
@@ -80,17 +80,25 @@ def build_coefficients(
         ),
         density_of_states=parameter("N", valley(lambda m: m.density_of_states_per_J_m3)),
         magnetization=device_magnetization(device, device_mesh, magnetization),
-        magnetic_field=_vector_field(
-            device_mesh,
-            "B",
-            magnetic_field,
-            device.fields.magnetic_field_file,
-            "fields.magnetic_field_file",
-            {
-                r: region.magnetic_field_T or device.fields.magnetic_field_T
-                for r, region in device.regions.items()
-            },
-        ),
+        magnetic_field=device_magnetic_field(device, device_mesh, magnetic_field),
+    )
+
+
+def device_magnetic_field(
+    device: Device, device_mesh: DeviceMesh, given: VectorField | None = None
+) -> fem.Function | ufl.core.expr.Expr:
+    """The applied static B: `given` in code, else sampled from fields.magnetic_field_file,
+    else each region's magnetic_field_T or the device's uniform fields.magnetic_field_T."""
+    return _vector_field(
+        device_mesh,
+        "B",
+        given,
+        device.fields.magnetic_field_file,
+        "fields.magnetic_field_file",
+        {
+            r: region.magnetic_field_T or device.fields.magnetic_field_T
+            for r, region in device.regions.items()
+        },
     )
 
 
