@@ -21,6 +21,7 @@ from weylfem.device import Device
 from weylfem.errors import ConfigError
 from weylfem.field_files import grid_field
 from weylfem.geometry import DeviceMesh
+from weylfem.materials import Material
 
 VectorField = Callable[[np.ndarray], np.ndarray] | fem.Function | ufl.core.expr.Expr
 """A vector field given in code: f(x (3, n)) -> (3, n) values, a 3-vector Function, or a
@@ -47,6 +48,9 @@ class TransportCoefficients:
     """unit direction m (3-vector; zero where unmagnetized)"""
     magnetic_field: fem.Function
     """B (T, 3-vector)"""
+    carriers: tuple[tuple[fem.Function, fem.Function], ...] = ()
+    """(sigma_i, s_i mu_i) per carrier slot i of the Drude tensor (S/m, m^2/(V s)), empty
+    when no material has carriers; a region without carriers holds (sigma, 0) in slot 0"""
 
 
 def build_coefficients(
@@ -66,6 +70,14 @@ def build_coefficients(
         return lambda m: 0.0 if m.density_of_states_per_J_m3 is None else value(m)
 
     e2 = ELEMENTARY_CHARGE**2
+    slots = max(len(m.carriers) for m in materials.values())
+    carriers = tuple(
+        (
+            parameter(f"sigma_{i}", lambda m, i=i: _carrier(m, i)[0]),
+            parameter(f"mu_{i}", lambda m, i=i: _carrier(m, i)[1]),
+        )
+        for i in range(slots)
+    )
     return TransportCoefficients(
         conductivity=parameter("sigma", lambda m: m.conductivity_S_per_m),
         hall_conductivity=parameter(
@@ -90,7 +102,19 @@ def build_coefficients(
                 for r, region in device.regions.items()
             },
         ),
+        carriers=carriers,
     )
+
+
+def _carrier(material: Material, slot: int) -> tuple[float, float]:
+    """(sigma_i, s_i mu_i) of carrier slot `slot` of `material`: (sigma, 0) in slot 0 of a
+    material without carriers (isotropic), (0, 0) in its unused slots."""
+    if not material.carriers:
+        return (material.conductivity_S_per_m, 0.0) if slot == 0 else (0.0, 0.0)
+    if slot >= len(material.carriers):
+        return (0.0, 0.0)
+    sigma = material.carrier_conductivities_S_per_m[slot]
+    return (sigma, material.carriers[slot].signed_mobility_m2_per_Vs)
 
 
 def device_magnetization(
