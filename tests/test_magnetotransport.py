@@ -143,8 +143,9 @@ def two_band(n: float, p: float, mu_n: float, mu_p: float, field: float) -> tupl
 def test_two_carrier_hall_coefficient_and_magnetoresistance():
     """Electrons (0.6 sigma, mu_n = 1) and holes (0.4 sigma, mu_p = 0.3) on the Hall bar:
     R_H(B) and Delta rho/rho at B = 0.5, 1, 2 T against the two-band closed forms
-    (R_H changes by a factor 2.6 over them, Delta rho/rho reaches 0.42).  Measured: R_H
-    within 6e-4, Delta rho/rho within 2e-4 absolute."""
+    (R_H changes by a factor 2.5 over them, Delta rho/rho = 0.100, 0.387, 1.359).
+    Measured: R_H within 8.9e-4 (the arms' short, as for one kind), Delta rho/rho within
+    1.2e-5 absolute."""
     sigma_n, sigma_p, mu_n, mu_p = 0.6 * SIGMA, 0.4 * SIGMA, 1.0, 0.3
     carriers = [carrier(mu_n, "electron", sigma_n), carrier(mu_p, "hole", sigma_p)]
     n = sigma_n / (ELEMENTARY_CHARGE * mu_n)
@@ -155,8 +156,8 @@ def test_two_carrier_hall_coefficient_and_magnetoresistance():
         *_, solution = solve(hall_bar_table(carriers, field), mesh)
         hall, rho = hall_bar_resistivities(solution, field)
         expected_hall, expected_change = two_band(n, p, mu_n, mu_p, field)
-        assert hall == pytest.approx(expected_hall, rel=1e-3), field
-        assert rho / rho_0 - 1 == pytest.approx(expected_change, abs=5e-4), field
+        assert hall == pytest.approx(expected_hall, rel=1.5e-3), field
+        assert rho / rho_0 - 1 == pytest.approx(expected_change, abs=5e-5), field
 
 
 # -- Corbino disc ------------------------------------------------------------------------------
@@ -165,8 +166,8 @@ def test_two_carrier_hall_coefficient_and_magnetoresistance():
 def test_corbino_geometric_magnetoresistance():
     """A 2D ring 1-3 um, one electron kind with mu = 2 m^2/(V s): R(B)/R(0) = 1 + mu^2 B^2
     for B = 0.5, 2 T (2 and 17); exact on any mesh (the Hall part of the form vanishes for
-    test functions that are zero on the two circles), measured to 1e-13; R(0) is the
-    isotropic ln(r2/r1)/(2 pi sigma) to 4e-3 (the polygonal circles)."""
+    test functions that are zero on the two circles), measured to 1e-15; R(0) is the
+    isotropic ln(r2/r1)/(2 pi sigma) to 1.0e-4 (the polygonal circles)."""
     mobility = 2.0
     table = {
         "geometry": {
@@ -184,7 +185,7 @@ def test_corbino_geometric_magnetoresistance():
     }
     _, mesh, _, zero = solve(table)
     r0 = 1 / zero.conductance_matrix_S[0, 0]
-    assert r0 == pytest.approx(math.log(3.0) / (2 * math.pi * SIGMA), rel=5e-3)
+    assert r0 == pytest.approx(math.log(3.0) / (2 * math.pi * SIGMA), rel=2e-4)
     for field in (0.5, 2.0):
         table["fields"]["magnetic_field_T"] = [0.0, 0.0, field]
         *_, solution = solve(table, mesh)
@@ -275,16 +276,18 @@ COMBINATIONS = [  # (current i -> j, voltage k - l)
 
 def test_reciprocity_with_drude_tensor():
     """R_ij,kl(B) = R_kl,ij(-B) with two carrier kinds, anomaly and CME on and B =
-    (0.6, -0.3, 0.4) T (3D): measured <= 1e-12 relative, while R_ij,kl(B) - R_kl,ij(B),
-    R_ij,kl(B) - R_ij,kl(-B) (the ordinary Hall effect) and R(B) - R(0) are >= 1%; G(B) =
-    G(-B)^T to roundoff and the dissipated power equals sum_k V_k I_k."""
+    (0.6, -0.3, 0.4) T (3D): measured <= 2.1e-11 relative (4e-14 for all but the smallest,
+    R = 0.01 ohm), while R_ij,kl(B) - R_kl,ij(B), R_ij,kl(B) - R_ij,kl(-B) (the ordinary
+    Hall effect) and R(B) - R(0) are 13-440%; G(B) = G(-B)^T to 2.5e-14 (G itself is 7%
+    asymmetric) and the dissipated power equals sum_k V_k I_k to 3e-14."""
     mesh, solutions = None, {}
     for sign in (1, -1, 0):
         _, mesh, problem, solutions[sign] = solve(general_hall_bar(CARRIERS, sign * FIELD_T), mesh)
         assert [type(t) for t in problem.model.terms].count(DrudeTerm) == 1
         assert not any(isinstance(t, OhmicTerm) for t in problem.model.terms)
     g = solutions[1].conductance_matrix_S
-    assert np.abs(g - solutions[-1].conductance_matrix_S.T).max() <= 1e-10 * np.abs(g).max()
+    assert np.abs(g - solutions[-1].conductance_matrix_S.T).max() <= 1e-12 * np.abs(g).max()
+    assert np.abs(g - g.T).max() > 0.05 * np.abs(g).max()
     for current, voltage in COMBINATIONS:
         forward = four_probe(solutions[1], current, voltage)
         assert four_probe(solutions[-1], voltage, current) == pytest.approx(forward, rel=1e-9)
@@ -293,7 +296,7 @@ def test_reciprocity_with_drude_tensor():
             four_probe(solutions[-1], current, voltage),
             four_probe(solutions[0], current, voltage),
         ):
-            assert abs(other - forward) > 1e-2 * abs(forward), (current, voltage)
+            assert abs(other - forward) > 0.1 * abs(forward), (current, voltage)
     for solution in solutions.values():
         power = float(np.dot(solution.voltages_V, solution.currents_A))
         assert solution.dissipated_power_W == pytest.approx(power, rel=1e-10)
