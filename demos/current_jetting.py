@@ -165,7 +165,7 @@ for field in (0.0, 9.0):
     render_png(
         out / f"potential_{field:g}T.png",
         maps["point contacts, c_a = 0"][field],
-        f"phi_c (V), point contacts, c_a = 0, B = {field:g} T along x",
+        f"phi_c (V), B = {field:g} T",
     )
 if comm.rank == 0:
     import matplotlib
@@ -185,7 +185,8 @@ if comm.rank == 0:
                 axis.plot(
                     FIELDS, ratio, style + marker, ms=4, label=f"{name}, {case.split(', ')[1]}"
                 )
-        axis.set_yscale("symlog", linthresh=1e-2)
+        if contacts == "point contacts":
+            axis.set_yscale("symlog", linthresh=1e-2)
         axis.set_title(contacts, fontsize=9)
         axis.set_xlabel("B along the bar (T)")
         axis.legend(fontsize=7)
