@@ -21,10 +21,13 @@ def point_values(function: fem.Function, points: np.ndarray) -> np.ndarray:
     values = np.zeros(len(points))
     if found.any():
         values[found] = function.eval(points[found], cells[found]).reshape(-1)
-    owner = np.where(found, comm.rank, comm.size)
-    first = comm.allreduce(owner, op=MPI.MIN)
+    owner = np.where(found, comm.rank, comm.size).astype(np.int64)
+    first = np.empty_like(owner)
+    comm.Allreduce(owner, first, op=MPI.MIN)
     if np.any(first == comm.size):
         missing = points[first == comm.size]
         raise ValueError(f"points outside the mesh: {missing.tolist()}")
     mine = np.where(first == comm.rank, values, 0.0)
-    return comm.allreduce(mine, op=MPI.SUM)
+    result = np.empty_like(mine)
+    comm.Allreduce(mine, result, op=MPI.SUM)
+    return result
