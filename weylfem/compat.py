@@ -235,3 +235,30 @@ def _cell_rows(dofmap) -> np.ndarray:
     if isinstance(dofmap, np.ndarray):
         return dofmap
     return dofmap.array.reshape(-1, len(dofmap.links(0)))
+
+
+def colliding_cells(mesh, points: np.ndarray) -> np.ndarray:
+    """For each point (rows of an (n, 3) array), a local cell of the affine simplex mesh
+    containing it (to 1e-9 in barycentric coordinates), or -1 where none of this rank's
+    cells does.  The bounding-box search is DOLFINx's; the containment test is done here,
+    since DOLFINx 0.5's `compute_colliding_cells` misses interior points of meshes in
+    micrometre-sized SI coordinates (its distance tolerance is absolute)."""
+    import dolfinx.geometry as geometry
+
+    dim = mesh.topology.dim
+    if hasattr(geometry, "bb_tree"):
+        candidates = geometry.compute_collisions_points(geometry.bb_tree(mesh, dim), points)
+    else:
+        candidates = geometry.compute_collisions(geometry.BoundingBoxTree(mesh, dim), points)
+    nodes = _cell_rows(_geometry_dofmap(mesh.geometry))
+    coordinates = mesh.geometry.x[:, :dim]
+    cells = np.full(len(points), -1, dtype=np.int32)
+    for i, point in enumerate(points):
+        for cell in candidates.links(i):
+            vertices = coordinates[nodes[cell, : dim + 1]]
+            edges = (vertices[1:] - vertices[0]).T
+            weights = np.linalg.solve(edges, point[:dim] - vertices[0])
+            if weights.min() >= -1e-9 and weights.sum() <= 1 + 1e-9:
+                cells[i] = cell
+                break
+    return cells

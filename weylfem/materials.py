@@ -28,7 +28,7 @@ import math
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from weylfem.constants import (
     BOHR_MAGNETON,
@@ -55,6 +55,33 @@ def _input(symbol: str, label: str, unit: str, constraint: Check | None, **kwarg
     if constraint is None:
         return dataclasses.field(metadata=metadata, **kwargs)
     return check(constraint, metadata=metadata, **kwargs)
+
+
+CARRIER_SIGNS = {"hole": 1, "electron": -1}
+"""The sign s of a carrier kind's charge q = s e."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Carrier:
+    """One kind of carrier of the ordinary (Drude) magnetotransport (docs/theory.md §2,
+    "Ordinary magnetotransport"): its share of the conductivity, its mobility and the
+    sign of its charge."""
+
+    mobility_m2_per_Vs: float = check(non_negative)
+    """mu >= 0 (m^2/(V s)); 0 gives an isotropic, field-independent share"""
+    charge: Literal["electron", "hole"]
+    conductivity_S_per_m: float | None = check(positive, default=None)
+    """sigma_i (S/m); may be omitted for the only carrier kind (it then carries all of sigma)"""
+
+    @property
+    def sign(self) -> int:
+        """s = +1 for holes, -1 for electrons."""
+        return CARRIER_SIGNS[self.charge]
+
+    @property
+    def signed_mobility_m2_per_Vs(self) -> float:
+        """s mu (m^2/(V s)): the Hall mobility, with the sign of the charge."""
+        return self.sign * self.mobility_m2_per_Vs
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -124,8 +151,59 @@ class Material:
         "gamma", "gyromagnetic ratio", "rad/(s T)", positive, default=ELECTRON_GYROMAGNETIC_RATIO
     )
 
+    # Ordinary (Drude) magnetotransport: docs/theory.md §2, "Ordinary magnetotransport".
+    carriers: tuple[Carrier, ...] = ()
+    """Carrier kinds of the Drude tensor sigma(B); their conductivities add up to sigma.
+    Empty (the default): sigma is isotropic and independent of B."""
+
+    @property
+    def carrier_conductivities_S_per_m(self) -> tuple[float, ...]:
+        """sigma_i of every carrier kind (the only kind's omitted one is sigma)."""
+        if len(self.carriers) == 1 and self.carriers[0].conductivity_S_per_m is None:
+            return (self.conductivity_S_per_m,)
+        return tuple(c.conductivity_S_per_m or 0.0 for c in self.carriers)
+
+    @property
+    def carrier_densities_per_m3(self) -> tuple[float | None, ...]:
+        """n_i = sigma_i / (e mu_i) (m^-3; None for mu_i = 0)."""
+        return tuple(
+            sigma / (ELEMENTARY_CHARGE * c.mobility_m2_per_Vs) if c.mobility_m2_per_Vs else None
+            for c, sigma in zip(self.carriers, self.carrier_conductivities_S_per_m, strict=True)
+        )
+
+    @property
+    def ordinary_hall_coefficient_m3_per_C(self) -> float | None:
+        """R_H(B -> 0) = sum_i s_i mu_i sigma_i / sigma^2 (m^3/C): +1/(n e) for holes alone,
+        -1/(n e) for electrons alone; None without carriers."""
+        if not self.carriers:
+            return None
+        sigmas = self.carrier_conductivities_S_per_m
+        pairs = zip(self.carriers, sigmas, strict=True)
+        hall = sum(c.signed_mobility_m2_per_Vs * s for c, s in pairs)
+        return hall / sum(sigmas) ** 2
+
+    def _validate_carriers(self) -> Iterator[tuple[str, str]]:
+        """The carriers' conductivities are given for several kinds and add up to sigma."""
+        if len(self.carriers) < 2 and not any(c.conductivity_S_per_m for c in self.carriers):
+            return
+        for i, carrier in enumerate(self.carriers):
+            if carrier.conductivity_S_per_m is None:
+                yield (
+                    f"carriers[{i}].conductivity_S_per_m",
+                    "expected a value when there are several carrier kinds, got none",
+                )
+                return
+        total = sum(self.carrier_conductivities_S_per_m)
+        if not math.isclose(total, self.conductivity_S_per_m, rel_tol=1e-6):
+            yield (
+                "carriers",
+                f"expected conductivities adding up to conductivity_S_per_m"
+                f" = {self.conductivity_S_per_m:.6g}, got a sum of {total:.6g}",
+            )
+
     def validate(self) -> Iterator[tuple[str, str]]:
         """Cross-field problems as (field name, "expected ...") pairs."""
+        yield from self._validate_carriers()
         band = self.fermi_velocity_m_per_s is not None and self.fermi_energy_eV is not None
         weyl = self.weyl_node_pairs > 0
         if self.fermi_velocity_m_per_s is not None and self.fermi_energy_eV is None:
@@ -432,6 +510,7 @@ def format_material(material: Material) -> str:
         if "symbol" in f.metadata and _applies(material, f.name, value):
             meta = f.metadata
             lines.append(_line(meta["symbol"], meta["label"], value, meta["unit"]))
+    lines.extend(_carrier_lines(material))
     shown = {line.split()[0] for line in lines[2:] if line.startswith("    ")}
     quantities = [q for q in derived_quantities(material) if q.symbol not in shown]
     if quantities:
@@ -452,6 +531,24 @@ def format_material(material: Material) -> str:
                 textwrap.fill(source, 96, initial_indent="    - ", subsequent_indent="      ")
             )
     return "\n".join(lines)
+
+
+def _carrier_lines(material: Material) -> list[str]:
+    """The carrier kinds of the Drude tensor, one line each, and the low-field R_H."""
+    if not material.carriers:
+        return []
+    lines = ["  carriers (Drude tensor sigma(B), docs/theory.md §2):"]
+    sigmas = material.carrier_conductivities_S_per_m
+    densities = material.carrier_densities_per_m3
+    for carrier, sigma, density in zip(material.carriers, sigmas, densities, strict=True):
+        text = (
+            f"    {carrier.charge:<9} sigma_i = {sigma:.4g} S/m, mu = "
+            f"{carrier.mobility_m2_per_Vs:.4g} m^2/(V s)"
+        )
+        lines.append(text + ("" if density is None else f", n = {density:.4g} m^-3"))
+    hall = material.ordinary_hall_coefficient_m3_per_C
+    lines.append(_line("R_H", "ordinary Hall coefficient (B -> 0)", hall, "m^3/C"))
+    return lines
 
 
 def format_material_list() -> str:

@@ -21,6 +21,7 @@ from weylfem.device import Device
 from weylfem.errors import ConfigError
 from weylfem.field_files import grid_field
 from weylfem.geometry import DeviceMesh
+from weylfem.materials import Material
 
 VectorField = Callable[[np.ndarray], np.ndarray] | fem.Function | ufl.core.expr.Expr
 """A vector field given in code: f(x (3, n)) -> (3, n) values, a 3-vector Function, or a
@@ -49,6 +50,9 @@ class TransportCoefficients:
     """unit direction m (3-vector; zero where unmagnetized)"""
     magnetic_field: fem.Function | ufl.core.expr.Expr
     """B (T, 3-vector): the applied field, or (coupled runs) the carriers' full induction"""
+    carriers: tuple[tuple[fem.Function, fem.Function], ...] = ()
+    """(sigma_i, s_i mu_i) per carrier slot i of the Drude tensor (S/m, m^2/(V s)), empty
+    when no material has carriers; a region without carriers holds (sigma, 0) in slot 0"""
 
 
 def build_coefficients(
@@ -68,6 +72,14 @@ def build_coefficients(
         return lambda m: 0.0 if m.density_of_states_per_J_m3 is None else value(m)
 
     e2 = ELEMENTARY_CHARGE**2
+    slots = max(len(m.carriers) for m in materials.values())
+    carriers = tuple(
+        (
+            parameter(f"sigma_{i}", lambda m, i=i: _carrier(m, i)[0]),
+            parameter(f"mu_{i}", lambda m, i=i: _carrier(m, i)[1]),
+        )
+        for i in range(slots)
+    )
     return TransportCoefficients(
         conductivity=parameter("sigma", lambda m: m.conductivity_S_per_m),
         valley_conductivity=parameter("sigma_v", lambda m: m.sigma_v),
@@ -81,6 +93,7 @@ def build_coefficients(
         density_of_states=parameter("N", valley(lambda m: m.density_of_states_per_J_m3)),
         magnetization=device_magnetization(device, device_mesh, magnetization),
         magnetic_field=device_magnetic_field(device, device_mesh, magnetic_field),
+        carriers=carriers,
     )
 
 
@@ -100,6 +113,17 @@ def device_magnetic_field(
             for r, region in device.regions.items()
         },
     )
+
+
+def _carrier(material: Material, slot: int) -> tuple[float, float]:
+    """(sigma_i, s_i mu_i) of carrier slot `slot` of `material`: (sigma, 0) in slot 0 of a
+    material without carriers (isotropic), (0, 0) in its unused slots."""
+    if not material.carriers:
+        return (material.conductivity_S_per_m, 0.0) if slot == 0 else (0.0, 0.0)
+    if slot >= len(material.carriers):
+        return (0.0, 0.0)
+    sigma = material.carrier_conductivities_S_per_m[slot]
+    return (sigma, material.carriers[slot].signed_mobility_m2_per_Vs)
 
 
 def device_magnetization(

@@ -60,7 +60,9 @@ class TransportModel:
     def __init__(self, name: str, context: TermContext, mesh):
         self.has_valley = name == "charge_valley"
         self.context = context
-        self.terms: list[TransportTerm] = [term(context) for term in TRANSPORT_MODELS[name]]
+        self.terms: list[TransportTerm] = [
+            term(context) for term in TRANSPORT_MODELS[name] if term.applies(context)
+        ]
         self._zero = fem.Constant(mesh, 0.0)
 
     @property

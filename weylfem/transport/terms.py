@@ -9,7 +9,9 @@ weak form is the flux pairing -int (J.grad(w) + J_v.grad(q)) dx of docs/theory.m
 Sec. 2 ("Weak form"), in a(u, v) when the current is linear in the potentials, moved
 to L(v) when it is imposed (`ImposedCurrentTerm`).  The other terms (relaxation, the
 anomaly source of the valley balance) write their own form.  A model is the tuple of
-terms it sums (`TRANSPORT_MODELS`); adding a term means adding a class to a tuple.
+terms it sums (`TRANSPORT_MODELS`, less those that do not apply to the device, e.g. the
+isotropic ohmic current where carriers make it the Drude tensor); adding a term means
+adding a class to a tuple.
 In a 2D device (the xy plane) the 3-vectors m and B enter through their in-plane
 components, and m x grad(phi) through its in-plane components (only m_z contributes).
 """
@@ -75,6 +77,11 @@ class TransportTerm:
         self.context = context
         self.c = context.coefficients
 
+    @classmethod
+    def applies(cls, context: TermContext) -> bool:
+        """Whether the term is part of the model on this device (default: always)."""
+        return True
+
     def bilinear(self, u: Potentials, v: Potentials) -> ufl.Form | None:
         """Contribution to a(u, v)."""
         return None
@@ -123,10 +130,45 @@ class ImposedCurrentTerm(TransportTerm):
 
 
 class OhmicTerm(CurrentTerm):
-    """J = -sigma grad(phi_c)."""
+    """J = -sigma grad(phi_c), on a device without carrier kinds (else `DrudeTerm`)."""
+
+    @classmethod
+    def applies(cls, context):
+        return not context.coefficients.carriers
 
     def current(self, u):
         return Currents(charge=-self.c.conductivity * ufl.grad(u.charge))
+
+
+class DrudeTerm(CurrentTerm):
+    """J = -sigma(B) grad(phi_c), the Drude tensor of the carrier kinds i in B
+    (docs/theory.md §2, "Ordinary magnetotransport"):
+
+        sigma(B) = sum_i sigma_i [1 + mu_i^2 B B^T - s_i mu_i B x] / (1 + mu_i^2 |B|^2)
+
+    (s_i = +1 holes, -1 electrons; (B x) v = B x v).  It replaces `OhmicTerm` on a device
+    where a material has carriers; a region without carriers keeps sigma isotropic (its
+    slot 0 holds sigma with mu = 0).  In 2D, |B|^2 is that of the 3-vector and the
+    tensor's in-plane block acts on the in-plane gradient."""
+
+    @classmethod
+    def applies(cls, context):
+        return bool(context.coefficients.carriers)
+
+    def current(self, u):
+        field_ = self.c.magnetic_field
+        gradient = ufl.grad(u.charge)
+        in_plane = self.context.in_plane(field_)
+        squared = ufl.inner(field_, field_)
+        parts = []
+        for sigma, mobility in self.c.carriers:  # mobility: s_i mu_i
+            tensor_times_gradient = (
+                gradient
+                + mobility**2 * ufl.inner(in_plane, gradient) * in_plane
+                - mobility * self.context.cross(field_, gradient)
+            )
+            parts.append(sigma / (1 + mobility**2 * squared) * tensor_times_gradient)
+        return Currents(charge=-total(parts))
 
 
 class AnomalousHallTerm(CurrentTerm):
@@ -204,9 +246,10 @@ class ValleyMotiveForceTerm(ImposedCurrentTerm):
 
 
 TRANSPORT_MODELS: dict[str, tuple[type[TransportTerm], ...]] = {
-    "ohmic": (OhmicTerm, AnomalousHallTerm),
+    "ohmic": (OhmicTerm, DrudeTerm, AnomalousHallTerm),
     "charge_valley": (
         OhmicTerm,
+        DrudeTerm,
         AnomalousHallTerm,
         ChiralMagneticTerm,
         ValleyDiffusionTerm,
@@ -217,7 +260,8 @@ TRANSPORT_MODELS: dict[str, tuple[type[TransportTerm], ...]] = {
         ValleyMotiveForceTerm,
     ),
 }
-"""Terms summed by each transport model (the `physics.transport` key)."""
+"""Terms summed by each transport model (the `physics.transport` key), those that apply
+to the device (`TransportTerm.applies`)."""
 
 
 def total(parts):
