@@ -186,11 +186,7 @@ def mesh_only(device: Device, out_dir: str | Path, comm: MPI.Comm = MPI.COMM_WOR
     device_mesh = build_device_mesh(device.geometry, comm, refinements)
     report = {
         "device": device.name,
-        "mesh": {
-            **device_mesh.counts(),
-            "ranks": comm.size,
-            "dimension": device.geometry.dimension,
-        },
+        "mesh": device_mesh.describe(),
         "quality": device_mesh.quality,
         "regions": device_mesh.cell_groups,
         "boundaries": device_mesh.facet_groups,

@@ -256,13 +256,7 @@ class MagnetDynamics:
 
     def describe_mesh(self) -> dict:
         """Cells, vertices, magnetic nodes, ranks and dimension."""
-        device_mesh = self.device_mesh
-        return {
-            **device_mesh.counts(),
-            "magnetic_nodes": self.problem.magnetic_node_count,
-            "ranks": device_mesh.comm.size,
-            "dimension": device_mesh.mesh.topology.dim,
-        }
+        return {**self.device_mesh.describe(), "magnetic_nodes": self.problem.magnetic_node_count}
 
     def describe_solver(self) -> dict:
         """The LLG scheme and the solver of its steps."""

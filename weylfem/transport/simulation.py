@@ -43,12 +43,9 @@ class _TransportRun:
 
     def describe_mesh(self) -> dict:
         """Cells, vertices, dofs, ranks, dimension and element degree."""
-        device_mesh = self.device_mesh
         return {
-            **device_mesh.counts(),
+            **self.device_mesh.describe(),
             "dofs": self.problem.dofs,
-            "ranks": device_mesh.comm.size,
-            "dimension": device_mesh.mesh.topology.dim,
             "element_degree": self.device.physics.element_degree,
         }
 
