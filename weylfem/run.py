@@ -128,7 +128,7 @@ def summary(results: dict) -> str:
         )
     if "two_terminal_resistance_ohm" in results:
         lines.append(f"two-terminal resistance: {results['two_terminal_resistance_ohm']:.6e} ohm")
-    if results["nonlocal_resistances_ohm"]:
+    if results.get("nonlocal_resistances_ohm"):  # a transient run has none
         lines.append("four-probe (nonlocal) resistances:")
         for name, value in results["nonlocal_resistances_ohm"].items():
             lines.append(f"  {name:>20}: {value: .6e} ohm")
