@@ -265,7 +265,7 @@ def growth_rate_theory(material, field_T, electric_V_per_m, k_direction, k, omeg
     linearized model, in the frame X = E, Y = B x E, Z = B = m0 (k_direction in it)."""
     e = ELEMENTARY_CHARGE
     sigma, theta = material.conductivity_S_per_m, material.hall_angle
-    eta, beta = material.valley_coupling_J_s_per_m, material.valley_torque_beta
+    eta, beta = material.eta, material.valley_torque_beta
     anomaly = material.anomaly_coefficient_A_per_m2_V_T
     capacitance = e**2 * material.density_of_states_per_J_m3
     relaxation = capacitance / material.valley_relaxation_time_s
@@ -294,7 +294,7 @@ def nu_per_field(material, k: float) -> float:
     k_factor = tau * anomaly * material.hall_angle * FIELD_T / capacitance
     return (
         GAMMA
-        * material.valley_coupling_J_s_per_m
+        * material.eta
         * sigma
         / (e * MS)
         * k_factor
@@ -502,7 +502,7 @@ ring_device = device_from_mapping(
 )
 ring_material = ring_device.material_of("channel")
 assert abs(ring_material.valley_diffusion_length_m * KC - LAMBDA_KC) < 1e-9
-assert abs(ring_material.minimum_gilbert_damping / ALPHA - ALPHA_MIN_OVER_ALPHA) < 1e-9
+assert abs(ring_material.alpha_p / ALPHA - ALPHA_MIN_OVER_ALPHA) < 1e-9
 radii, radial_weights = np.polynomial.legendre.leggauss(8)
 radii = 1e-9 * (MEAN_NM + RING_WIDTH_NM / 2 * radii)  # m, across the width
 radial_weights = radial_weights * radii / np.sum(radial_weights * radii)  # area weights
@@ -717,7 +717,7 @@ for label, k, scale in (("no drive", KC, 0.0), ("+k", KC, 1.0), ("-k", -KC, 1.0)
     parallel_rates[label] = rate
     traces[f"bar B || J, {label}"] = trace
 parallel_seconds = time.perf_counter() - t0
-blocked = ALPHA + ring_material.minimum_gilbert_damping * (10.0**2 - 1) / 2
+blocked = ALPHA + ring_material.alpha_p * (10.0**2 - 1) / 2
 if comm.rank == 0:
     print(
         "bar B || J at the top drive: growth rates "
@@ -763,7 +763,7 @@ summary = {
     "k_c_per_m": KC,
     "lambda_v_k_c": LAMBDA_KC,
     "alpha": ALPHA,
-    "alpha_min": ring_material.minimum_gilbert_damping,
+    "alpha_min": ring_material.alpha_p,
     "hall_angle": ring_material.hall_angle,
     "small": SMALL,
     "seconds": time.perf_counter() - started,

@@ -218,11 +218,11 @@ def _table(theta_deg, field_T, anisotropy, beta, alpha, period) -> dict:
 material = device_from_mapping(pumping_table()).material_of("magnet")
 sigma = material.conductivity_S_per_m
 anomaly = material.anomaly_coefficient_A_per_m2_V_T
-eta_over_e = material.valley_coupling_J_s_per_m / ELEMENTARY_CHARGE
+eta_over_e = material.eta / ELEMENTARY_CHARGE
 lambda_v = material.valley_diffusion_length_m
 say(
     f"lambda_v = {lambda_v / um:.4f} um, eta/e = {eta_over_e:.4e} V s/m,"
-    f" alpha_min = {material.minimum_gilbert_damping:.3e},"
+    f" alpha_min = {material.alpha_p:.3e},"
     f" Gamma/sigma = {anomaly / sigma:.3e} /(m T)"
 )
 # -

@@ -89,7 +89,7 @@ def film(thickness_um: float, mesh_size_um: float, voltage_V: float, field_T) ->
 
 reference = device_from_mapping(film(8.0, 0.2, 1e-3, (1.0, 0.0, 0.0)))
 material = reference.material_of("channel")
-sigma, eta = material.conductivity_S_per_m, material.valley_coupling_J_s_per_m
+sigma, eta = material.conductivity_S_per_m, material.eta
 lam, beta = material.valley_diffusion_length_m, material.valley_torque_beta
 per_field = (
     material.valley_relaxation_time_s
@@ -97,7 +97,7 @@ per_field = (
     / (ELEMENTARY_CHARGE**2 * material.density_of_states_per_J_m3)
 )  # phi_b / (B.E), in m
 if comm.rank == 0:
-    print(f"lambda_v = {lam * 1e6:.3f} um, alpha_min = {material.minimum_gilbert_damping:.4f}")
+    print(f"lambda_v = {lam * 1e6:.3f} um, alpha_min = {material.alpha_p:.4f}")
 # -
 
 # ## Part 1: torque per area of a relaxing face

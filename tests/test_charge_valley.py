@@ -71,8 +71,10 @@ def bar_table(
 
 
 def son_spivak_conductance(material, field_T: float, length_m: float, area_m2: float) -> float:
-    """Exact conductance of the 1D bar (phi_v = 0 at both contacts)."""
-    sigma = material.conductivity_S_per_m
+    """Exact conductance of the 1D bar (phi_v = 0 at both contacts): J = const eliminates
+    phi_c' = (Gamma B phi_v - J)/sigma, so -sigma_v phi_v'' + kappa phi_v = Gamma B J/sigma with
+    kappa = e^2 N/tau_v + Gamma^2 B^2/sigma: layers of width sqrt(sigma_v/kappa)."""
+    sigma, sigma_v = material.conductivity_S_per_m, material.sigma_v
     gamma = material.anomaly_coefficient_A_per_m2_V_T
     relaxation = (
         ELEMENTARY_CHARGE**2
@@ -80,7 +82,7 @@ def son_spivak_conductance(material, field_T: float, length_m: float, area_m2: f
         / material.valley_relaxation_time_s
     )
     kappa = relaxation + gamma**2 * field_T**2 / sigma
-    length = math.sqrt(sigma / kappa)
+    length = math.sqrt(sigma_v / kappa)
     layers = 1 - (2 * length / length_m) * math.tanh(length_m / (2 * length))
     valley = gamma**2 * field_T**2 / (sigma * kappa)
     return sigma * area_m2 / (length_m * (1 - valley * layers))
@@ -167,13 +169,13 @@ def nodal_values(function) -> tuple[np.ndarray, np.ndarray]:
 def test_valley_boundary_layer_at_relaxing_walls(relative_conductance):
     """Bar 2 um long, 10 um wide, E || B || x, side walls relaxing (G_v), contacts not
     relaxing (valley conductance 0).  Then phi_c = -E x exactly and phi_v depends on y
-    only: -sigma phi_v'' + (e^2 N/tau_v) phi_v = Gamma B E, sigma phi_v' = G_v phi_v at
+    only: -sigma_v phi_v'' + (e^2 N/tau_v) phi_v = Gamma B E, sigma_v phi_v' = G_v phi_v at
     y = 0 (mirror at y = W), so
 
         phi_v(y) = phi_b [1 - c (e^(-y/lambda_v) + e^(-(W-y)/lambda_v)) / (1 + e^(-W/lambda_v))]
 
-    with phi_b = tau_v Gamma B E / (e^2 N) and c = G_v lambda_v / (sigma tanh(W/2 lambda_v)
-    + G_v lambda_v) (-> TS c = G_v lambda_v / (sigma + G_v lambda_v) for W >> lambda_v;
+    with phi_b = tau_v Gamma B E / (e^2 N) and c = G_v lambda_v / (sigma_v tanh(W/2 lambda_v)
+    + G_v lambda_v) (-> TS c = G_v lambda_v / (sigma_v + G_v lambda_v) for W >> lambda_v;
     the decay length is lambda_v itself, not lambda', because E is held uniform).  A fit
     of (phi_b, c, lambda) to every node recovers all three within 1e-3 (measured <= 2.3e-4)."""
     width, length, field = 10.0, 2.0, 5.0
@@ -183,12 +185,13 @@ def test_valley_boundary_layer_at_relaxing_walls(relative_conductance):
         length=length,
         width=width,
         mesh_size=0.5,
-        refine=[{"groups": ["walls"], "size": 0.1, "distance": 3.0, "transition": 2.0}],
+        # lambda_v / 10 at the walls (lambda_v = 0.31 um), out to 3 lambda_v
+        refine=[{"groups": ["walls"], "size": 0.031, "distance": 0.93, "transition": 0.62}],
     )
     material = device_from_mapping(table, "test").material_of("channel")
-    sigma = material.conductivity_S_per_m
+    sigma_v = material.sigma_v
     lam = material.valley_diffusion_length_m
-    conductance = relative_conductance * sigma / lam
+    conductance = relative_conductance * sigma_v / lam
     for contact in table["contacts"].values():
         contact["valley_conductance_S_per_m2"] = 0.0
     table["walls"] = {"walls": {"valley_conductance_S_per_m2": conductance}}
@@ -205,7 +208,7 @@ def test_valley_boundary_layer_at_relaxing_walls(relative_conductance):
         / capacitance
     )
     w = width * UM
-    expected_c = conductance * lam / (sigma * math.tanh(w / (2 * lam)) + conductance * lam)
+    expected_c = conductance * lam / (sigma_v * math.tanh(w / (2 * lam)) + conductance * lam)
 
     def profile(y, phi_b, c, decay):
         shape = (np.exp(-y / decay) + np.exp(-(w - y) / decay)) / (1 + np.exp(-w / decay))

@@ -203,3 +203,19 @@ def test_device_json_reads_back():
     device = default_device()
     written = json.loads(json.dumps(dataclasses.asdict(device)))
     assert device_from_mapping(written, "device.json") == device
+
+
+def test_base_material_overrides_of_k0_and_coupling_replace_the_base_values():
+    """Over a library base: giving k0 (or hall_node_pairs) replaces the base's measured
+    sigma_AH by the band model's, and giving eta, alpha_p or k0 replaces the base's eta/alpha_p."""
+    table = bar_table()
+    table["materials"] = {"film": {"base": "Co3Sn2S2", "node_half_separation_per_m": 1.0e8}}
+    table["regions"]["channel"]["material"] = "film"
+    film = device_from_mapping(table, "dev.toml").materials["film"]
+    assert film.anomalous_hall_conductivity_S_per_m is None and film.pumping_damping is None
+    # sigma_AH = s_H 3 e^2 k0 / (2 pi^2 hbar) = -3 * 1.233147098e-5 S * 1e8 = -3699.4 S/m
+    assert film.sigma_ah == pytest.approx(-3699.441, rel=1e-6)
+    assert film.eta == pytest.approx(1.054571818e-26, rel=1e-9)
+    table["materials"] = {"film": {"base": "Co3Sn2S2", "valley_coupling_J_s_per_m": -1e-26}}
+    film = device_from_mapping(table, "dev.toml").materials["film"]
+    assert (film.eta, film.sigma_ah) == (-1e-26, -1.13e5)

@@ -35,9 +35,14 @@ from weylfem.transport.problem import TransportProblem
 
 def balance_table(step_s: float, steps: int, beta: float) -> dict:
     """A precessing film (m tilted from the 20 T easy axis z) whose bottom face relaxes
-    valley, driven by a current with B along it.  alpha_min = 0.040 against alpha = 0.05:
-    the coupling carries a large part of the dissipation."""
-    magnet = {"base": "Co3Sn2S2", "node_half_separation_per_m": 1.6e8, "valley_torque_beta": beta}
+    valley, driven by a current with B along it.  alpha_p = (gamma/M_s) sigma_v (hbar k0/e)^2
+    = 0.040 against alpha = 0.05: the coupling carries a large part of the dissipation."""
+    magnet = {
+        "base": "Co3Sn2S2",
+        "valley_conductivity_S_per_m": 1.0e6,
+        "node_half_separation_per_m": 1.96e8,
+        "valley_torque_beta": beta,
+    }
     table = interface_film_table(
         direction=(0.6, 0.0, 0.8), mesh_size_um=0.4, thickness_um=4.0, magnet=magnet
     )

@@ -38,8 +38,9 @@ def test_coupled_device_reads_with_default_coupling():
 @pytest.mark.serial
 def test_coupled_device_refusals():
     table = coupled_table()
+    # alpha_p = (gamma/M_s) sigma_v (hbar k0/e)^2 = 0.0149 for COUPLED_MAGNET
     table["materials"]["weyl_magnet"]["gilbert_damping"] = 0.01
-    expect_error(table, "regions.channel.material", "expected gilbert_damping >= alpha_min")
+    expect_error(table, "regions.channel.material", "expected gilbert_damping alpha >= alpha_p")
     table = coupled_table()
     table["materials"]["weyl_magnet"] = {
         "base": "TaAs",
@@ -47,7 +48,7 @@ def test_coupled_device_refusals():
         "exchange_stiffness_J_per_m": 1e-11,
         "gilbert_damping": 0.05,
     }
-    expect_error(table, "regions.channel.material", "expected node_half_separation_per_m")
+    expect_error(table, "regions.channel.material", "expected valley_coupling_J_s_per_m")
     table = coupled_table()
     table["transient"] = {"end_time_s": 1e-12, "time_step_s": 1e-13}
     expect_error(table, "transient", "expected no [transient] with [dynamics]")

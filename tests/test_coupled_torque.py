@@ -4,7 +4,7 @@ A film whose bottom face relaxes valley, current along the face, B along the cur
 the anomaly makes a bulk valley imbalance phi_b = tau_v Gamma (B.E)/(e^2 N), the face
 pulls it down over lambda_v, and the torque per unit area of the face is
 
-    T/A = -(eta sigma / e) c phi_b [m x n - beta m x (m x n)],   c = G lambda/(sigma + G lambda)
+    T/A = -(eta sigma_v / e) c phi_b [m x n - beta m x (m x n)],   c = G lambda/(sigma_v + G lambda)
 
 (docs/theory.md §3, TS Eq. 32 with the Robin factor of docs/theory.md §2), n the outward
 normal of the face.  The film is 8 lambda_v thick with an insulating top, so the
@@ -32,7 +32,7 @@ def coupled(table: dict, comm):
 def analytic_torque_per_area(device, conductance: float, voltage: float, m) -> tuple:
     """(field-like, damping-like) torque per area of TS Eq. 32 with the Robin factor."""
     material = device.material_of("channel")
-    sigma, eta = material.conductivity_S_per_m, material.valley_coupling_J_s_per_m
+    sigma_v, eta = material.sigma_v, material.eta
     lam = material.valley_diffusion_length_m
     field = np.array(device.fields.magnetic_field_T)
     electric = np.array([voltage / (device.geometry.length * 1e-6), 0.0, 0.0])
@@ -42,8 +42,8 @@ def analytic_torque_per_area(device, conductance: float, voltage: float, m) -> t
         * field.dot(electric)
         / (ELEMENTARY_CHARGE**2 * material.density_of_states_per_J_m3)
     )
-    c = conductance * lam / (sigma + conductance * lam)
-    scale = -(eta * sigma / ELEMENTARY_CHARGE) * c * bulk
+    c = conductance * lam / (sigma_v + conductance * lam)
+    scale = -(eta * sigma_v / ELEMENTARY_CHARGE) * c * bulk
     m = np.asarray(m, dtype=float) / np.linalg.norm(m)
     m_x_n = np.cross(m, NORMAL)
     return scale * m_x_n, -scale * material.valley_torque_beta * np.cross(m, m_x_n)
@@ -75,9 +75,9 @@ def test_interface_torque_per_area_is_ts_eq_32(comm, conductance, direction):
 
 
 def test_partial_relaxation_follows_the_robin_factor(comm):
-    """G_v lambda = sigma halves the torque of a fully relaxing face (c = 1/2)."""
+    """G_v lambda = sigma_v halves the torque of a fully relaxing face (c = 1/2)."""
     material = device_from_mapping(interface_film_table()).material_of("channel")
-    half = material.conductivity_S_per_m / material.valley_diffusion_length_m
+    half = material.sigma_v / material.valley_diffusion_length_m
     torque = {}
     for conductance in (1e18, half):
         _, problem = coupled(interface_film_table(conductance=conductance), comm)
@@ -115,7 +115,7 @@ def test_hall_field_follows_the_evolving_m(comm):
     assert np.linalg.norm(down.damping_like_J + up.damping_like_J) < 2e-3 * damping_like
     # the Hall drive is of order theta: B along J at the same |B| drives 1/theta more
     _, parallel = coupled(interface_film_table(), comm)
-    theta = device.material_of("channel").hall_angle
+    theta = abs(device.material_of("channel").hall_angle)
     ratio = np.linalg.norm(up.total_J) / np.linalg.norm(
         parallel.interface_torques()["bottom"].total_J
     )

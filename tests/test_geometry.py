@@ -62,7 +62,8 @@ def test_valley_boundary_layers_are_resolved(dimension, comm):
     )
     device = device_from_mapping(table, "layers")
     lam = shortest_valley_length_m(device)
-    assert lam == pytest.approx(0.9879e-6, rel=1e-3)  # Co3Sn2S2, see weylfem materials
+    # Co3Sn2S2: sqrt(sigma_v tau_v / (e^2 N)) = sqrt(1.5e5 * 5e-11 / 7.685e7) = 0.3124 um
+    assert lam == pytest.approx(0.3124e-6, rel=1e-3)
     device_mesh = mesh_device(device, comm)
     near, far = cell_sizes_near(device_mesh, [0.0, 8.0e-6], lam)
     assert near <= lam / VALLEY_LAYER_ELEMENTS, (near, lam)

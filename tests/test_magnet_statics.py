@@ -43,6 +43,7 @@ from weylfem.magnet.energy import (
     InterfacialDMI,
     ThinFilmDemagnetization,
     UniaxialAnisotropy,
+    WeylOrbitalZeeman,
     Zeeman,
 )
 from weylfem.magnet.problem import MicromagneticProblem
@@ -398,6 +399,7 @@ BOX_M = 20e-9
 K_U, K_C, D_I, D_B = 3.0e5, -2.0e5, 2.0e-3, -1.5e-3
 AXIS = np.array([1.0, 2.0, 2.0]) / 3.0
 FIELD_T = np.array([0.3, -0.2, 0.5])
+SIGMA_AH, FERMI_ENERGY_EV = -1.13e5, -0.4  # M_W = sigma_AH mu_F / e = +4.52e4 A/m
 NORMAL = np.array([0.0, 0.6, 0.8])
 WAVES = np.random.default_rng(20240607).uniform(-1.0, 1.0, size=(2, 4))
 """rows (wave vector in units of 2 pi / box, phase / pi) of the polar and azimuthal angles"""
@@ -453,6 +455,11 @@ def _strong_zeeman(m, grad, laplacian):
     return np.tile(FIELD_T, (len(m), 1))
 
 
+def _strong_weyl_orbital(m, grad, laplacian):
+    # B_eq = (sigma_AH mu_F / (e M_s)) B, mu_F / e in volts = mu_F in eV
+    return np.tile(SIGMA_AH * FERMI_ENERGY_EV / SATURATION_A_PER_M * FIELD_T, (len(m), 1))
+
+
 def _strong_interfacial(m, grad, laplacian):
     # delta E / delta m = 2 D (-d_x m_z, -d_y m_z, d_x m_x + d_y m_y)
     return (
@@ -485,6 +492,10 @@ FIELD_TERMS = {
     "uniaxial_anisotropy": (UniaxialAnisotropy, _strong_uniaxial),
     "cubic_anisotropy": (CubicAnisotropy, _strong_cubic),
     "zeeman": (lambda c: Zeeman(c, tuple(FIELD_T)), _strong_zeeman),
+    "weyl_orbital_zeeman": (
+        lambda c: WeylOrbitalZeeman(c, Zeeman(c, tuple(FIELD_T))),
+        _strong_weyl_orbital,
+    ),
     "interfacial_dmi": (InterfacialDMI, _strong_interfacial),
     "bulk_dmi": (BulkDMI, _strong_bulk),
     "demagnetization": (
@@ -501,6 +512,11 @@ def _box_problem(name: str, cells: int) -> MicromagneticProblem:
         cubic_anisotropy_J_per_m3=K_C,
         interfacial_dmi_J_per_m2=D_I,
         bulk_dmi_J_per_m2=D_B,
+        weyl_node_pairs=1,
+        hall_node_pairs=1,
+        fermi_velocity_m_per_s=2.0e5,
+        fermi_energy_eV=FERMI_ENERGY_EV,
+        anomalous_hall_conductivity_S_per_m=SIGMA_AH,
     )
     factory = FIELD_TERMS[name][0]
     return make_problem(
@@ -576,7 +592,7 @@ def test_effective_field_of_each_term(name):
     mismatch = _energy_slope_mismatch(problem, name)
     print(f"{name}: strong-form error {errors}, energy-slope mismatch {mismatch:.2e}")
     assert mismatch < 1e-6
-    if name == "zeeman":
+    if name in ("zeeman", "weyl_orbital_zeeman"):
         assert errors[24] < 1e-12
     else:
         assert errors[24] < 0.04

@@ -46,6 +46,7 @@ def material(beta: float) -> dict:
     return {
         "base": "Co3Sn2S2",
         "conductivity_S_per_m": SIGMA,
+        "valley_conductivity_S_per_m": SIGMA,
         "node_half_separation_per_m": K0,
         "uniaxial_anisotropy_J_per_m3": 0.0,
         "gilbert_damping": ALPHA,
@@ -69,7 +70,7 @@ def nu_per_field(device, k: float) -> float:
     delta_sigma = anomaly**2 * FIELD_T**2 * m.valley_relaxation_time_s / capacitance
     response = m.valley_relaxation_time_s * anomaly * m.hall_angle * FIELD_T / capacitance
     response *= SIGMA / (SIGMA + delta_sigma) / (1 + (lam * k) ** 2)
-    return GAMMA * m.valley_coupling_J_s_per_m * SIGMA / (ELEMENTARY_CHARGE * MS) * response
+    return GAMMA * m.eta * SIGMA / (ELEMENTARY_CHARGE * MS) * response
 
 
 class Wave:
@@ -165,7 +166,7 @@ def test_ring_wave_along_b_cross_j_grows_above_ts_eq_27_and_decays_below(comm):
     m = problem.magnet.m.x.array.reshape(-1, 3)[wave.nodes]
     u = (wave.points[:, 0] * m[:, 1] - wave.points[:, 1] * m[:, 0]) / r  # m . phi_hat
     material_ = device.material_of("channel")
-    prefactor = GAMMA * material_.valley_coupling_J_s_per_m * SIGMA / (ELEMENTARY_CHARGE * MS)
+    prefactor = GAMMA * material_.eta * SIGMA / (ELEMENTARY_CHARGE * MS)
     expected = nu_per_field(device, 12 / r) / prefactor * 100.0 / (r * log_ratio) * u
     valley = problem.link.valley_potential.x.array[wave.nodes]
     hall = comm.allreduce(float(np.sum(wave.weights * valley * expected))) / comm.allreduce(

@@ -101,6 +101,7 @@ def strip_table(script: str, theta_deg=30.0, field_T=1.0, beta=0.1, periods=1.25
         "materials": {
             "weyl_magnet": {
                 "base": "Co3Sn2S2",
+                "valley_conductivity_S_per_m": 1.5e6,  # sigma: lambda_v = 0.99 um
                 "node_half_separation_per_m": 2.0e7,
                 "hall_node_pairs": 0,
                 "gilbert_damping": 1e-3,
@@ -165,7 +166,7 @@ def pumping_run(script: str, comm, **options) -> dict:
     order = problem.transport.contact_order
     average = problem.average_voltages_V()
     material = device.material_of("magnet")
-    eta_over_e = material.valley_coupling_J_s_per_m / ELEMENTARY_CHARGE
+    eta_over_e = material.eta / ELEMENTARY_CHARGE
     beta = material.valley_torque_beta
     run = {
         "device": device,
@@ -190,7 +191,7 @@ def test_motive_force_of_a_circular_precession_averages_to_ts_eq_33(script, comm
     problem = build_coupled(device, mesh_device(device, comm)).problem
     link, magnet = problem.link, problem.magnet
     material = device.material_of("magnet")
-    eta_over_e = material.valley_coupling_J_s_per_m / ELEMENTARY_CHARGE
+    eta_over_e = material.eta / ELEMENTARY_CHARGE
     beta, omega, theta = material.valley_torque_beta, 1.0e11, math.radians(30.0)
     forms = [fem.form(link.motive_force(magnet.m)[i] * magnet.dx) for i in range(3)]
     axis = np.array([1.0, 0.0, 0.0])

@@ -39,7 +39,7 @@ from weylfem.errors import ConfigError
 from weylfem.geometry import GEOMETRIES, DeviceMesh
 from weylfem.magnet import torques as _registered_torques  # noqa: F401  [torques.*]
 from weylfem.magnet.demag import shell_spheres
-from weylfem.materials import MATERIALS, Material
+from weylfem.materials import COUPLING_INPUTS, HALL_INPUTS, MATERIALS, Material
 from weylfem.schema import convert, from_table
 
 DEFAULT_DEVICE_SOURCE = "<default device>"
@@ -189,6 +189,10 @@ def _materials(table: Any, regions: Mapping[str, Region], source: str) -> dict[s
                 )
             merged = dataclasses.asdict(MATERIALS[base])
             merged["sources"] = list(merged["sources"])
+            if COUPLING_INPUTS & entry.keys():
+                merged.update(dict.fromkeys(("valley_coupling_J_s_per_m", "pumping_damping")))
+            if HALL_INPUTS & entry.keys():
+                merged["anomalous_hall_conductivity_S_per_m"] = None
         merged.update(entry)
         merged["name"] = name
         materials[name] = from_table(Material, merged, source, key)
@@ -379,27 +383,51 @@ def _check_magnetization(device: Device, source: str) -> None:
 
 
 def check_valley_coupling(materials: Mapping[str, Material], source: str) -> None:
-    """Magnets coupled to the valleys (region name -> material) need eta = hbar k0 and
-    alpha >= alpha_min = (gamma/M_s) sigma (eta/e)^2 (else the model is not dissipative,
+    """Magnets coupled to the valleys (region name -> material) need eta and
+    alpha >= alpha_p = (gamma/M_s) sigma_v (eta/e)^2 (else the model is not dissipative,
     docs/theory.md Sec. 3, "Valley–magnet coupling"); ConfigError naming `source` otherwise."""
     for name, material in materials.items():
         key = f"regions.{name}.material"
-        if material.valley_coupling_J_s_per_m is None:
+        if material.eta is None:
             raise ConfigError(
                 source,
                 key,
-                f"expected node_half_separation_per_m in {material.name!r} (eta = hbar k0"
-                " couples m to the valleys)",
+                f"expected valley_coupling_J_s_per_m, pumping_damping or"
+                f" node_half_separation_per_m in {material.name!r} (eta couples m to the"
+                " valleys)",
             )
-        minimum = material.minimum_gilbert_damping
-        if material.gilbert_damping < minimum:
+        alpha_p = material.alpha_p
+        if material.gilbert_damping < alpha_p:
             raise ConfigError(
                 source,
                 key,
-                f"expected gilbert_damping >= alpha_min = (gamma/M_s) sigma (eta/e)^2 ="
-                f" {minimum:.4g} in {material.name!r} (it has {material.gilbert_damping:.4g});"
-                " below it the coupled model creates energy: raise alpha, or lower k0 or sigma",
+                f"expected gilbert_damping alpha >= alpha_p in {material.name!r}; it has"
+                f" alpha = {material.gilbert_damping:.4g} < alpha_p = {_alpha_p_origin(material)}:"
+                " below it the coupled model creates energy (alpha includes the damping valley"
+                " pumping causes): raise alpha, or lower |eta| or sigma_v",
             )
+
+
+def _alpha_p_origin(material: Material) -> str:
+    """alpha_p with the inputs it comes from, for the refusal message."""
+    if material.pumping_damping is not None:
+        return f"{material.alpha_p:.4g} (pumping_damping)"
+    origin = (
+        "valley_coupling_J_s_per_m"
+        if material.valley_coupling_J_s_per_m is not None
+        else "hbar k0, k0 from "
+        + (
+            "node_half_separation_per_m"
+            if material.node_half_separation_per_m is not None
+            else "anomalous_hall_conductivity_S_per_m"
+        )
+    )
+    return (
+        f"{material.alpha_p:.4g} = (gamma/M_s) sigma_v (eta/e)^2 with gamma ="
+        f" {material.gyromagnetic_ratio_rad_per_s_T:.4g} rad/(s T), M_s ="
+        f" {material.saturation_magnetization_A_per_m:.4g} A/m, sigma_v = {material.sigma_v:.4g}"
+        f" S/m, eta = {material.eta:.4g} J s/m ({origin})"
+    )
 
 
 def _check_demagnetization_groups(device: Device, regions: tuple[str, ...], source: str) -> None:

@@ -6,11 +6,17 @@ in every field name, except the Fermi energy in eV.  None means "not applicable 
 of docs/theory.md §1-3 are properties that return None when an input they need is missing:
 
     N      = pairs mu_F^2 / (pi^2 hbar^3 v_F^3)          density of states, both valleys
-    D      = sigma / (e^2 N),  lambda_v = sqrt(D tau_v)   Einstein relation, valley length
-    sigma_AH = hall_pairs e^2 k0 / (2 pi^2 hbar),  theta = sigma_AH / sigma,  eta = hbar k0
+    sigma_v = the valley conductivity (default sigma)    the Weyl carriers' conductivity
+    D      = sigma_v / (e^2 N),  lambda_v = sqrt(D tau_v)  Einstein relation, valley length
+    sigma_AH = given, or s_H hall_pairs e^2 k0 / (2 pi^2 hbar),  theta = sigma_AH / sigma
+    eta    = given, or sign * e sqrt(alpha_p M_s / (gamma sigma_v)), or hbar k0, where k0
+             (signed: the + node's shift along m) defaults to the band model's value for sigma_AH
     Gamma  = pairs c_a e^3 / (2 pi^2 hbar^2)              anomaly / chiral-magnetic coefficient
     dsigma/B^2 = Gamma^2 tau_v / (e^2 N)                  Son-Spivak (SCM Eq. 96 times c_a^2)
-    l_ex   = sqrt(2 A / (mu_0 M_s^2)),  alpha_min = (gamma / M_s) sigma (eta / e)^2
+    l_ex   = sqrt(2 A / (mu_0 M_s^2)),  alpha_p = (gamma / M_s) sigma_v (eta / e)^2
+
+s_H = `HALL_SIGN_OF_NODE_SHIFT` is the relative sign of sigma_AH and eta that the band model
+of docs/theory.md §1 ("Signs from one band model") gives.
 
 `MATERIALS` is the library that device files name in `regions.*.material` (or use as `base`).
 """
@@ -32,7 +38,15 @@ from weylfem.constants import (
     HBAR,
     VACUUM_PERMEABILITY,
 )
-from weylfem.schema import Check, check, in_half_open_unit_interval, non_negative, positive
+from weylfem.schema import (
+    Check,
+    check,
+    finite,
+    in_half_open_unit_interval,
+    non_negative,
+    nonzero,
+    positive,
+)
 
 
 def _input(symbol: str, label: str, unit: str, constraint: Check | None, **kwargs: Any) -> Any:
@@ -57,14 +71,26 @@ class Material:
         "v_F", "Fermi velocity", "m/s", positive, default=None
     )
     fermi_energy_eV: float | None = _input(
-        "mu_F", "Fermi energy from the Weyl nodes", "eV", positive, default=None
+        "mu_F", "Fermi energy from the nodes (> 0 electron-like)", "eV", nonzero, default=None
+    )
+    valley_conductivity_S_per_m: float | None = _input(
+        "sigma_v", "valley conductivity (Weyl carriers)", "S/m", positive, default=None
     )
     weyl_node_pairs: int = _input("pairs", "Weyl node pairs", "", non_negative, default=0)
     node_half_separation_per_m: float | None = _input(
-        "k0", "half the Weyl-node separation", "1/m", non_negative, default=None
+        "k0", "shift of the + node along m (signed)", "1/m", finite, default=None
     )
     hall_node_pairs: int = _input(
         "hall_pairs", "node pairs adding to the anomalous Hall effect", "", non_negative, default=0
+    )
+    anomalous_hall_conductivity_S_per_m: float | None = _input(
+        "sigma_AH", "anomalous Hall conductivity (signed)", "S/m", finite, default=None
+    )
+    valley_coupling_J_s_per_m: float | None = _input(
+        "eta", "valley-magnet coupling (signed)", "J s/m", finite, default=None
+    )
+    pumping_damping: float | None = _input(
+        "alpha_p", "Gilbert damping from valley pumping", "", non_negative, default=None
     )
     valley_relaxation_time_s: float | None = _input(
         "tau_v", "valley (intervalley) relaxation time", "s", positive, default=None
@@ -101,36 +127,78 @@ class Material:
     def validate(self) -> Iterator[tuple[str, str]]:
         """Cross-field problems as (field name, "expected ...") pairs."""
         band = self.fermi_velocity_m_per_s is not None and self.fermi_energy_eV is not None
+        weyl = self.weyl_node_pairs > 0
         if self.fermi_velocity_m_per_s is not None and self.fermi_energy_eV is None:
             yield "fermi_energy_eV", "expected a value with fermi_velocity_m_per_s (N needs both)"
         if self.fermi_energy_eV is not None and self.fermi_velocity_m_per_s is None:
             yield "fermi_velocity_m_per_s", "expected a value with fermi_energy_eV (N needs both)"
-        if band and self.weyl_node_pairs == 0:
+        if band and not weyl:
             yield "weyl_node_pairs", "expected at least 1 when the Weyl band (v_F, mu_F) is given"
-        if self.valley_relaxation_time_s is not None and not (band and self.weyl_node_pairs > 0):
+        if self.valley_relaxation_time_s is not None and not (band and weyl):
             yield (
                 "valley_relaxation_time_s",
                 "expected fermi_velocity_m_per_s, fermi_energy_eV and weyl_node_pairs >= 1 with it"
                 " (lambda_v needs the density of states N)",
             )
-        if self.anomaly_efficiency is not None and self.weyl_node_pairs == 0:
-            yield "anomaly_efficiency", "expected weyl_node_pairs >= 1 with it"
+        for name in ("anomaly_efficiency", "valley_conductivity_S_per_m"):
+            if getattr(self, name) is not None and not weyl:
+                yield name, "expected weyl_node_pairs >= 1 with it"
+        sigma_v = self.valley_conductivity_S_per_m
+        if sigma_v is not None and sigma_v > self.conductivity_S_per_m:
+            yield (
+                "valley_conductivity_S_per_m",
+                f"expected at most conductivity_S_per_m = {self.conductivity_S_per_m:.4g}"
+                " (the Weyl carriers are part of all carriers)",
+            )
         if self.hall_node_pairs > self.weyl_node_pairs:
             yield "hall_node_pairs", f"expected at most weyl_node_pairs = {self.weyl_node_pairs}"
-        if self.hall_node_pairs > 0 and self.node_half_separation_per_m is None:
+        if self.anomalous_hall_conductivity_S_per_m is not None and not weyl:
+            yield "anomalous_hall_conductivity_S_per_m", "expected weyl_node_pairs >= 1 with it"
+        if (
+            self.hall_node_pairs > 0
+            and self.node_half_separation_per_m is None
+            and self.anomalous_hall_conductivity_S_per_m is None
+        ):
             yield (
                 "node_half_separation_per_m",
-                "expected a value when hall_node_pairs > 0 (sigma_AH needs k0)",
+                "expected a value, or anomalous_hall_conductivity_S_per_m, when hall_node_pairs"
+                " > 0 (sigma_AH needs one of them)",
+            )
+        k0, sigma_ah = self.node_half_separation_per_m, self.anomalous_hall_conductivity_S_per_m
+        if k0 and sigma_ah and self.hall_node_pairs and k0 * sigma_ah * HALL_SIGN_OF_NODE_SHIFT < 0:
+            yield (
+                "node_half_separation_per_m",
+                f"expected the sign the band model gives with anomalous_hall_conductivity_S_per_m"
+                f" = {sigma_ah:.4g}, sign(k0) = {HALL_SIGN_OF_NODE_SHIFT} * sign(sigma_AH)"
+                " (docs/theory.md §1, 'Signs from one band model')",
             )
         if self.saturation_magnetization_A_per_m is None:
             for name in _MAGNETIC_FIELDS:
                 if getattr(self, name) is not None:
                     yield name, "expected saturation_magnetization_A_per_m with it"
-        if self.valley_torque_beta is not None and self.node_half_separation_per_m is None:
+        if self.valley_coupling_J_s_per_m is not None and self.pumping_damping is not None:
+            yield "pumping_damping", "expected either it or valley_coupling_J_s_per_m, not both"
+        if self.pumping_damping is not None and not weyl:
+            yield "pumping_damping", "expected weyl_node_pairs >= 1 with it (alpha_p needs sigma_v)"
+        elif self.pumping_damping and not self.node_shift_per_m:
+            yield (
+                "pumping_damping",
+                "expected a nonzero anomalous_hall_conductivity_S_per_m or"
+                " node_half_separation_per_m with it (they fix the sign of eta), or give"
+                " valley_coupling_J_s_per_m instead",
+            )
+        if self.valley_torque_beta is not None and self.eta is None:
             yield (
                 "valley_torque_beta",
-                "expected node_half_separation_per_m with it (beta is relative to eta = hbar k0)",
+                "expected valley_coupling_J_s_per_m, pumping_damping or node_half_separation_per_m"
+                " with it (beta is relative to eta)",
             )
+
+    @property
+    def sigma_v(self) -> float:
+        """sigma_v (S/m): the valley conductivity, that of the Weyl carriers; sigma by default."""
+        given = self.valley_conductivity_S_per_m
+        return self.conductivity_S_per_m if given is None else given
 
     @property
     def density_of_states_per_J_m3(self) -> float | None:
@@ -145,11 +213,11 @@ class Material:
 
     @property
     def diffusion_constant_m2_per_s(self) -> float | None:
-        """D = sigma / (e^2 N) (m^2/s)."""
+        """D = sigma_v / (e^2 N) (m^2/s)."""
         n = self.density_of_states_per_J_m3
         if n is None:
             return None
-        return self.conductivity_S_per_m / (ELEMENTARY_CHARGE**2 * n)
+        return self.sigma_v / (ELEMENTARY_CHARGE**2 * n)
 
     @property
     def valley_diffusion_length_m(self) -> float | None:
@@ -160,34 +228,69 @@ class Material:
         return math.sqrt(d * self.valley_relaxation_time_s)
 
     @property
-    def anomalous_hall_conductivity_S_per_m(self) -> float | None:
-        """sigma_AH = hall_pairs e^2 k0 / (2 pi^2 hbar) (S/m); 0 for hall_pairs = 0.
+    def node_shift_per_m(self) -> float | None:
+        """k0 (1/m, signed): the given one, else the band model's for the given sigma_AH,
+        k0 = s_H sigma_AH 2 pi^2 hbar / (hall_pairs e^2); None without either."""
+        if self.node_half_separation_per_m is not None:
+            return self.node_half_separation_per_m
+        sigma_ah = self.anomalous_hall_conductivity_S_per_m
+        if sigma_ah is None or self.hall_node_pairs == 0:
+            return None
+        quantum = self.hall_node_pairs * ELEMENTARY_CHARGE**2 / (2 * math.pi**2 * HBAR)
+        return HALL_SIGN_OF_NODE_SHIFT * sigma_ah / quantum
 
-        None for a material without Weyl nodes (its Hall effect is outside the model).
-        """
+    @property
+    def sigma_ah(self) -> float | None:
+        """sigma_AH (S/m, signed): the given one, else s_H hall_pairs e^2 k0 / (2 pi^2 hbar);
+        0 for hall_pairs = 0.  None for a material without Weyl nodes (its Hall effect is
+        outside the model)."""
         if self.weyl_node_pairs == 0:
             return None
+        if self.anomalous_hall_conductivity_S_per_m is not None:
+            return self.anomalous_hall_conductivity_S_per_m
         if self.hall_node_pairs == 0:
             return 0.0
-        if self.node_half_separation_per_m is None:
-            return None
         k0 = self.node_half_separation_per_m
-        return self.hall_node_pairs * ELEMENTARY_CHARGE**2 * k0 / (2 * math.pi**2 * HBAR)
+        if k0 is None:
+            return None
+        quantum = self.hall_node_pairs * ELEMENTARY_CHARGE**2 / (2 * math.pi**2 * HBAR)
+        return HALL_SIGN_OF_NODE_SHIFT * quantum * k0
 
     @property
     def hall_angle(self) -> float | None:
         """theta = sigma_AH / sigma."""
-        sigma_ah = self.anomalous_hall_conductivity_S_per_m
+        sigma_ah = self.sigma_ah
         if sigma_ah is None:
             return None
         return sigma_ah / self.conductivity_S_per_m
 
     @property
-    def valley_coupling_J_s_per_m(self) -> float | None:
-        """eta = hbar k0 (J s/m), the valley-magnet coupling (TS Eqs. 4, 6)."""
-        if self.node_half_separation_per_m is None:
+    def eta(self) -> float | None:
+        """eta (J s/m, signed), the valley-magnet coupling (TS Eqs. 4, 6): the given one; else
+        from alpha_p, |eta| = e sqrt(alpha_p M_s / (gamma sigma_v)) with the sign of k0; else
+        hbar k0."""
+        if self.valley_coupling_J_s_per_m is not None:
+            return self.valley_coupling_J_s_per_m
+        k0 = self.node_shift_per_m
+        if self.pumping_damping is not None:
+            ms = self.saturation_magnetization_A_per_m
+            if ms is None or not k0:
+                return None
+            ratio = self.pumping_damping * ms / (self.gyromagnetic_ratio_rad_per_s_T * self.sigma_v)
+            return math.copysign(ELEMENTARY_CHARGE * math.sqrt(ratio), k0)
+        return None if k0 is None else HBAR * k0
+
+    @property
+    def orbital_magnetization_A_per_m(self) -> float | None:
+        """M_W = sigma_AH mu_F / e (A/m, signed; mu_F in eV is mu_F / e in V): the Weyl
+        electrons' orbital magnetization along m (Streda: dM/dmu = sigma_AH m / e, zero at the
+        nodes), for magnetic materials; its energy -M_W m.B gives B_eq (docs/theory.md §3)."""
+        sigma_ah = self.sigma_ah
+        if not sigma_ah or self.fermi_energy_eV is None:
             return None
-        return HBAR * self.node_half_separation_per_m
+        if self.saturation_magnetization_A_per_m is None:
+            return None
+        return sigma_ah * self.fermi_energy_eV
 
     @property
     def anomaly_coefficient_A_per_m2_V_T(self) -> float | None:
@@ -219,18 +322,32 @@ class Material:
         return math.sqrt(2 * self.exchange_stiffness_J_per_m / (VACUUM_PERMEABILITY * ms**2))
 
     @property
-    def minimum_gilbert_damping(self) -> float | None:
-        """alpha_min = (gamma / M_s) sigma (eta / e)^2: the magnet-valley model dissipates iff
-        alpha >= alpha_min (docs/theory.md §3); coupled runs refuse a smaller alpha."""
-        eta = self.valley_coupling_J_s_per_m
+    def alpha_p(self) -> float | None:
+        """alpha_p = (gamma / M_s) sigma_v (eta / e)^2, the Gilbert damping valley pumping
+        contributes: the magnet-valley model dissipates iff alpha >= alpha_p (docs/theory.md
+        §3); coupled runs refuse a smaller alpha."""
+        if self.pumping_damping is not None:
+            return self.pumping_damping
+        eta = self.eta
         ms = self.saturation_magnetization_A_per_m
-        if eta is None or ms is None:
+        if eta is None or ms is None or self.weyl_node_pairs == 0:
             return None
         ratio = self.gyromagnetic_ratio_rad_per_s_T / ms
-        return ratio * self.conductivity_S_per_m * (eta / ELEMENTARY_CHARGE) ** 2
+        return ratio * self.sigma_v * (eta / ELEMENTARY_CHARGE) ** 2
 
+
+COUPLING_INPUTS = frozenset(
+    ("valley_coupling_J_s_per_m", "pumping_damping", "node_half_separation_per_m")
+)
+"""Inputs that set eta: one given over a `base` material replaces the base's eta and alpha_p."""
+
+HALL_INPUTS = frozenset(("node_half_separation_per_m", "hall_node_pairs"))
+"""Band-model inputs of sigma_AH: one given over a `base` material (without a sigma_AH of its
+own) replaces the base's sigma_AH by the band model's."""
 
 _MAGNETIC_FIELDS = (
+    "valley_coupling_J_s_per_m",
+    "pumping_damping",
     "exchange_stiffness_J_per_m",
     "uniaxial_anisotropy_J_per_m3",
     "cubic_anisotropy_J_per_m3",
@@ -251,11 +368,14 @@ class Quantity:
 
 _DERIVED = (
     ("N", "density of states at the Fermi level", "J^-1 m^-3", "density_of_states_per_J_m3"),
-    ("D", "diffusion constant sigma/(e^2 N)", "m^2/s", "diffusion_constant_m2_per_s"),
+    ("sigma_v", "valley conductivity", "S/m", "sigma_v"),
+    ("D", "diffusion constant sigma_v/(e^2 N)", "m^2/s", "diffusion_constant_m2_per_s"),
     ("lambda_v", "valley diffusion length", "m", "valley_diffusion_length_m"),
-    ("sigma_AH", "anomalous Hall conductivity", "S/m", "anomalous_hall_conductivity_S_per_m"),
+    ("k0", "shift of the + node along m", "1/m", "node_shift_per_m"),
+    ("sigma_AH", "anomalous Hall conductivity", "S/m", "sigma_ah"),
     ("theta", "anomalous Hall angle", "", "hall_angle"),
-    ("eta", "valley-magnet coupling hbar k0", "J s/m", "valley_coupling_J_s_per_m"),
+    ("eta", "valley-magnet coupling", "J s/m", "eta"),
+    ("M_W", "Weyl orbital magnetization sigma_AH mu_F/e", "A/m", "orbital_magnetization_A_per_m"),
     ("Gamma", "anomaly coefficient", "A m^-2 V^-1 T^-1", "anomaly_coefficient_A_per_m2_V_T"),
     (
         "dsigma/B^2",
@@ -264,7 +384,7 @@ _DERIVED = (
         "son_spivak_coefficient_S_per_m_T2",
     ),
     ("l_ex", "exchange length", "m", "exchange_length_m"),
-    ("alpha_min", "minimum Gilbert damping", "", "minimum_gilbert_damping"),
+    ("alpha_p", "Gilbert damping from valley pumping", "", "alpha_p"),
 )
 
 
@@ -272,6 +392,8 @@ def derived_quantities(material: Material) -> list[Quantity]:
     """The derived quantities that apply to `material` (those whose inputs are all given)."""
     quantities = []
     for symbol, name, unit, attribute in _DERIVED:
+        if symbol == "sigma_v" and material.weyl_node_pairs == 0:
+            continue  # no Weyl carriers: no valley channel to describe
         value = getattr(material, attribute)
         if value is not None:
             quantities.append(Quantity(symbol, name, value, unit))
@@ -310,15 +432,16 @@ def format_material(material: Material) -> str:
         if "symbol" in f.metadata and _applies(material, f.name, value):
             meta = f.metadata
             lines.append(_line(meta["symbol"], meta["label"], value, meta["unit"]))
-    quantities = derived_quantities(material)
+    shown = {line.split()[0] for line in lines[2:] if line.startswith("    ")}
+    quantities = [q for q in derived_quantities(material) if q.symbol not in shown]
     if quantities:
         lines.append("  derived:")
         lines.extend(_line(q.symbol, q.name, q.value, q.unit) for q in quantities)
-    alpha_min = material.minimum_gilbert_damping
+    alpha_p = material.alpha_p
     alpha = material.gilbert_damping
-    if alpha is not None and alpha_min is not None and alpha < alpha_min:
+    if alpha is not None and alpha_p is not None and alpha < alpha_p:
         note = (
-            f"note: gilbert_damping {alpha:.4g} < alpha_min {alpha_min:.4g}: a coupled"
+            f"note: gilbert_damping {alpha:.4g} < alpha_p {alpha_p:.4g}: a coupled"
             " magnet-valley run would not dissipate and is rejected (docs/theory.md §3)"
         )
         lines.append(textwrap.fill(note, 96, initial_indent="  ", subsequent_indent="    "))
@@ -348,6 +471,12 @@ def get_material(name: str) -> Material:
     raise LookupError(f"unknown material {name!r}; known materials: {', '.join(MATERIALS)}")
 
 
+HALL_SIGN_OF_NODE_SHIFT = -1
+"""s_H: the sign of sigma_AH (this package's convention, J = sigma_AH m x E) for a node pair
+whose + node (chirality +1, TS Eq. 1's tau_z = +1) is shifted by k0 > 0 along m, i.e. for
+eta > 0: docs/theory.md §1, "Signs from one band model"; checked numerically by
+tests/test_band_signs.py."""
+
 # --- library -------------------------------------------------------------------------------
 
 # Chiral-anomaly efficiency, representative for every Weyl/Dirac entry: SCM find the valley
@@ -371,30 +500,45 @@ _SCM = (
 _CO3SN2S2_CELL_VOLUME_M3 = math.sqrt(3) / 2 * 5.36855e-10**2 * 13.1903e-10
 _CO3SN2S2_MS_A_PER_M = 9 * 0.29 * BOHR_MAGNETON / _CO3SN2S2_CELL_VOLUME_M3
 
-# Co3Sn2S2 k0 is an *effective* value: chosen so that the 3 node pairs of the linear Weyl model
-# reproduce the measured sigma_AH = 1130 S/cm = 1.13e5 S/m (Liu et al. 2018):
-#   3 e^2 k0 / (2 pi^2 hbar) = 1.13e5 S/m,  e^2 / (2 pi^2 hbar) = 1.23315e-5 S
-#   k0 = 1.13e5 / (3 * 1.23315e-5) = 3.0545e9 1/m  (about a quarter of 2 pi / a = 1.17e10 1/m).
-# The real Berry curvature also comes from gapped nodal lines, so this is not the DFT node spacing.
-_CO3SN2S2_SIGMA_AH_S_PER_M = 1.13e5
-_CO3SN2S2_K0_PER_M = _CO3SN2S2_SIGMA_AH_S_PER_M * 2 * math.pi**2 * HBAR / (3 * ELEMENTARY_CHARGE**2)
+# Co3Sn2S2 anomalous Hall conductivity, measured: |sigma_xy^A| = 1130 S/cm (Liu et al. 2018),
+# with rho_yx > 0 in the field that saturates M along +z.  In the convention of this package,
+# J = sigma_AH m x E, so for m = z: J_y = sigma_AH E_x, J_x = -sigma_AH E_y, i.e. sigma_AH =
+# sigma_yx = -sigma_xy, and rho_yx = E_y / J_x = -sigma_AH / sigma^2 (small angle):
+# rho_yx > 0 means sigma_AH < 0.
+_CO3SN2S2_SIGMA_AH_S_PER_M = -1.13e5
+
+# Co3Sn2S2 valley conductivity, representative: the conductivity of the Weyl pockets alone.
+# With v_F = 2e5 m/s and mu_F = 60 meV the six nodes hold n = 6 k_F^3 / (6 pi^2) = 9.6e18 cm^-3
+# carriers (k_F = mu_F / (hbar v_F) = 4.56e8 /m), about a tenth of the compensated electron and
+# hole densities of the other pockets (order 1e20 cm^-3); at comparable mobilities sigma_v =
+# sigma / 10 = 1.5e5 S/m, a Weyl momentum time 3 sigma_v / (e^2 N v_F^2) = 0.146 ps.
+_CO3SN2S2_SIGMA_V_S_PER_M = 1.5e5
+
+# Co3Sn2S2 pumping damping alpha_p, representative: no measurement of eta exists.  The minimal
+# model's eta = hbar k0 with the k0 that fits sigma_AH (3.05e9 /m) would give alpha_p = 1.45,
+# which no ferromagnet's damping exceeds: the Hall effect of Co3Sn2S2 comes from the Berry
+# curvature of gapped nodal lines as well as from the nodes, so sigma_AH does not fix eta.
+# alpha_p = 0.01, a fifth of alpha = 0.05 (of the order of metallic ferromagnets' 0.01-0.1),
+# gives |eta| = e sqrt(alpha_p M_s / (gamma sigma_v)) = 2.67e-26 J s/m = hbar * 2.5e8 /m.
+_CO3SN2S2_PUMPING_DAMPING = 0.01
 
 _LIU_2018 = (
     "E. Liu et al., Nat. Phys. 14, 1125 (2018), 'Giant anomalous Hall effect in a ferromagnetic"
-    " kagome-lattice semimetal': anomalous Hall conductivity 1130 S/cm (sets the effective k0),"
-    " Weyl nodes about 60 meV from the Fermi level (mu_F), three node pairs, T_C = 177 K"
+    " kagome-lattice semimetal': anomalous Hall conductivity 1130 S/cm with rho_yx > 0 for M"
+    " along +z (sigma_AH), Weyl nodes about 60 meV from the Fermi level (mu_F), three node"
+    " pairs, T_C = 177 K"
 )
 
 CO3SN2S2 = Material(
     name="Co3Sn2S2",
     description=(
         "Magnetic Weyl semimetal (kagome ferromagnet, c-axis easy axis, T_C = 177 K). Three node"
-        " pairs, all adding to the anomalous Hall effect; k0 is an effective value chosen to"
-        " reproduce the measured sigma_AH = 1130 S/cm; mu_F = 60 meV is from the literature and"
-        " M_s from the measured 0.29 mu_B/Co. Representative (order-of-magnitude) values:"
-        " sigma, v_F, tau_v, c_a, A, K_u, alpha, beta. With these numbers alpha_min of the"
-        " magnet-valley model is far above any realistic Gilbert damping: use a smaller sigma"
-        " or eta for coupled dynamics runs."
+        " pairs, all adding to the anomalous Hall effect. Measured: sigma_AH = -1130 S/cm (the"
+        " sign in this package's convention J = sigma_AH m x E), mu_F = 60 meV, M_s from 0.29"
+        " mu_B/Co. Representative (order-of-magnitude) values: sigma, sigma_v (the Weyl pockets'"
+        " share), v_F, tau_v, c_a, A, K_u, alpha, alpha_p and beta. eta follows from alpha_p"
+        " with the sign the band model gives for this sigma_AH, so coupled dynamics runs accept"
+        " the library values."
     ),
     sources=(
         _LIU_2018,
@@ -405,16 +549,18 @@ CO3SN2S2 = Material(
         " and the R-3m cell a=5.36855 A, c=13.1903 A, hence M_s",
         _SCM,
     ),
-    # Representative: low-temperature order of magnitude (rho = 67 microOhm cm); theta = 0.075.
+    # Representative: low-temperature order of magnitude (rho = 67 microOhm cm); theta = -0.075.
     conductivity_S_per_m=1.5e6,
-    # Representative: the Weyl cones are tilted and anisotropic; an isotropic 2e5 m/s gives
-    # D = 0.0195 m^2/s and a momentum time 3 D / v_F^2 = 1.5 ps.
+    valley_conductivity_S_per_m=_CO3SN2S2_SIGMA_V_S_PER_M,
+    # Representative: the Weyl cones are tilted and anisotropic; an isotropic 2e5 m/s.
     fermi_velocity_m_per_s=2.0e5,
     fermi_energy_eV=0.06,
     weyl_node_pairs=3,
-    node_half_separation_per_m=_CO3SN2S2_K0_PER_M,
     hall_node_pairs=3,
-    # Representative: ~30 momentum times; lambda_v = sqrt(D tau_v) = 1.0 um.
+    anomalous_hall_conductivity_S_per_m=_CO3SN2S2_SIGMA_AH_S_PER_M,
+    pumping_damping=_CO3SN2S2_PUMPING_DAMPING,
+    # Representative: ~340 Weyl momentum times; D = sigma_v / (e^2 N) = 1.95e-3 m^2/s,
+    # lambda_v = sqrt(D tau_v) = 0.31 um.
     valley_relaxation_time_s=5.0e-11,
     anomaly_efficiency=_SCM_ANOMALY_EFFICIENCY,
     saturation_magnetization_A_per_m=_CO3SN2S2_MS_A_PER_M,

@@ -45,6 +45,20 @@ def non_negative(value: float | None) -> str | None:
     return "expected a number >= 0"
 
 
+def finite(value: float | None) -> str | None:
+    """Constraint: a finite number of either sign."""
+    if value is None or math.isfinite(value):
+        return None
+    return "expected a finite number"
+
+
+def nonzero(value: float | None) -> str | None:
+    """Constraint: a finite number of either sign, not zero."""
+    if value is None or (math.isfinite(value) and value != 0):
+        return None
+    return "expected a finite nonzero number"
+
+
 def nonzero_direction(value: tuple[float, ...] | None) -> str | None:
     """Constraint: a vector that is not zero (a direction, normalised on use)."""
     if value is None or any(value):

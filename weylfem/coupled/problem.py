@@ -14,7 +14,7 @@ step feels the valley torque of that phi_v.  One step from t_n to t_{n+1}:
 
 The scheme is first order in the coupling (dm/dt lags phi_v by one step); the energy
 ledger (`EnergyLedger`) measures how well the run balances.  It is stable for
-alpha >= alpha_min, which the set-up enforces.
+alpha >= alpha_p, which the set-up enforces.
 """
 
 from __future__ import annotations

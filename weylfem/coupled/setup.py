@@ -1,7 +1,7 @@
 """From a Device to a CoupledProblem, in one ordered function, `build_coupled`:
 
 1. the magnet's coefficients and the valley coupling (eta, beta, sigma) of its regions
-   (every magnet has eta and alpha >= alpha_min: `config.check_valley_coupling`);
+   (every magnet has eta and alpha >= alpha_p: `config.check_valley_coupling`);
 2. the link: phi_v and dm/dt as Functions, and the valley torque that reads phi_v;
 3. the micromagnetic problem with the valley torque among its torques;
 4. the transport, with the valley-motive force of dm/dt and the anomalous Hall effect of

@@ -2,16 +2,16 @@
 Eqs. 16-17): the valley field in the LLG and the reciprocal valley-motive force in the
 valley current.
 
-    B_v = -(eta sigma / (e M_s)) (1 - beta m x) grad(phi_v)      (in the LLG)
-    f   =  (eta / e) (1 - beta m x) dm/dt                        (in J_v = -sigma (grad phi_v + f))
+    B_v = -(eta sigma_v / (e M_s)) (1 - beta m x) grad(phi_v)    (in the LLG)
+    f   =  (eta / e) (1 - beta m x) dm/dt                  (in J_v = -sigma_v (grad phi_v + f))
 
 with the same operator (1 - beta m x) on both sides (the Onsager-Casimir pairing).  The
 torque density on the magnet is t_v = -M_s m x B_v (J/m^3),
 
-    t_v = (eta sigma / e) [ m x grad(phi_v) - beta m x (m x grad(phi_v)) ],
+    t_v = (eta sigma_v / e) [ m x grad(phi_v) - beta m x (m x grad(phi_v)) ],
 
 its first part field-like, its second damping-like.  Of the work the two couplings do,
-the eta parts add to the cross term 2 (eta sigma / e) dm/dt . grad(phi_v) of the
+the eta parts add to the cross term 2 (eta sigma_v / e) dm/dt . grad(phi_v) of the
 dissipation and the beta parts cancel (the energy law of the same section).
 """
 
@@ -33,30 +33,30 @@ from weylfem.materials import Material
 
 @dataclass
 class ValleyCouplingCoefficients:
-    """DG0 eta and beta of the magnetic regions (zero elsewhere) and the conductivity."""
+    """DG0 eta, beta and sigma_v of the magnetic regions (zero elsewhere)."""
 
     eta: fem.Function
-    """eta = hbar k0 (J s/m)"""
+    """eta (J s/m, signed)"""
     beta: fem.Function
     """damping-like ratio beta"""
     conductivity: fem.Function
-    """sigma (S/m)"""
+    """sigma_v (S/m), the valley conductivity"""
 
 
 def build_valley_coupling(
     device_mesh: DeviceMesh,
     materials: Mapping[str, Material],
 ) -> ValleyCouplingCoefficients:
-    """eta, beta and sigma of the magnetic regions (region name -> material), whose
-    materials have eta (and alpha >= alpha_min): `config.check_valley_coupling`."""
+    """eta, beta and sigma_v of the magnetic regions (region name -> material), whose
+    materials have eta (and alpha >= alpha_p): `config.check_valley_coupling`."""
 
     def parameter(name: str, value) -> fem.Function:
         return regionwise(device_mesh, name, {r: value(m) for r, m in materials.items()})
 
     return ValleyCouplingCoefficients(
-        eta=parameter("eta", lambda m: m.valley_coupling_J_s_per_m),
+        eta=parameter("eta", lambda m: m.eta),
         beta=parameter("beta", lambda m: m.valley_torque_beta or 0.0),
-        conductivity=parameter("sigma", lambda m: m.conductivity_S_per_m),
+        conductivity=parameter("sigma_v", lambda m: m.sigma_v),
     )
 
 
@@ -79,7 +79,7 @@ class ValleyTorque(TorqueTerm):
         self.coefficients = coefficients
         self.valley_potential = valley_potential
         self.prefactor = coupling.eta * coupling.conductivity / ELEMENTARY_CHARGE
-        """eta sigma / e (J V^-1 m^-2): the torque density per unit grad(phi_v)"""
+        """eta sigma_v / e (J V^-1 m^-2): the torque density per unit grad(phi_v)"""
         self.beta = coupling.beta
 
     def field(self, m) -> ufl.core.expr.Expr:

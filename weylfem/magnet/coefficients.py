@@ -48,6 +48,9 @@ class MagnetCoefficients:
     """D_b (J/m^2)"""
     damping: fem.Function
     """alpha"""
+    orbital_magnetization: fem.Function
+    """M_W = sigma_AH mu_F / e (A/m, signed): the Weyl electrons' orbital magnetization per
+    unit m (docs/theory.md §3, "Equilibrium field")"""
     gyromagnetic_ratio: fem.Function
     """gamma (rad s^-1 T^-1)"""
     cell_tags: tuple[int, ...]
@@ -108,6 +111,7 @@ def build_magnet_coefficients(
         interfacial_dmi=scalar("D_i", lambda m: m.interfacial_dmi_J_per_m2),
         bulk_dmi=scalar("D_b", lambda m: m.bulk_dmi_J_per_m2),
         damping=scalar("alpha", lambda m: m.gilbert_damping),
+        orbital_magnetization=scalar("M_W", lambda m: m.orbital_magnetization_A_per_m),
         gyromagnetic_ratio=scalar("gamma", lambda m: m.gyromagnetic_ratio_rad_per_s_T),
         cell_tags=tags,
         cells=np.sort(cells).astype(np.int32),

@@ -163,6 +163,22 @@ class Zeeman(EnergyTerm):
             self.scale.value = float(self.waveform(time_s))
 
 
+class WeylOrbitalZeeman(EnergyTerm):
+    """-M_W B_ext.m, M_W = sigma_AH mu_F / e: the energy of the Weyl electrons' orbital
+    magnetization M_W m in the applied field (TS Eqs. 10, 11, 18), whose field is the
+    equilibrium field B_eq = (sigma_AH mu_F / (e M_s)) B_ext (docs/theory.md §3).  It shares
+    the Zeeman term's field, static and time-dependent."""
+
+    name = "weyl_orbital_zeeman"
+
+    def __init__(self, coefficients: MagnetCoefficients, zeeman: Zeeman):
+        self.orbital = coefficients.orbital_magnetization
+        self.zeeman = zeeman
+
+    def density(self, m):
+        return -self.orbital * ufl.dot(self.zeeman.field(), m)
+
+
 @switched_on_by("interfacial_dmi_J_per_m2")
 class InterfacialDMI(EnergyTerm):
     """D_i [m_z div m - (m.grad) m_z], the interface normal along z."""

@@ -4,7 +4,8 @@
 2. energy terms: exchange always; the terms a material parameter switches on
    (`energy.OPTIONAL_TERMS`: anisotropies, DMI) where some material has it nonzero;
    Zeeman for a static field (fields.magnetic_field_T, per region or from a file) and
-   the time-dependent [applied_field]; the chosen demagnetization;
+   the time-dependent [applied_field], with the Weyl orbital Zeeman energy (B_eq) where a
+   magnetic material has sigma_AH mu_F != 0; the chosen demagnetization;
 3. the spin torques of [torques.*], each built by the class registered for its table
    (`device.TORQUES`, declared in `weylfem.magnet.torques`);
 4. the problem, with the initial m: the regions' magnetization_direction, sampled from
@@ -40,6 +41,7 @@ from weylfem.magnet.energy import (
     EnergyTerm,
     Exchange,
     ThinFilmDemagnetization,
+    WeylOrbitalZeeman,
     Zeeman,
 )
 from weylfem.magnet.problem import MicromagneticProblem
@@ -105,6 +107,8 @@ def build_magnet(
     zeeman = _zeeman(device, device_mesh, coefficients, regions)
     if zeeman is not None:
         terms.append(zeeman)
+        if any(material.orbital_magnetization_A_per_m for material in materials):
+            terms.append(WeylOrbitalZeeman(coefficients, zeeman))
     demagnetization = _demagnetization(device, device_mesh, coefficients)
     if demagnetization is not None:
         terms.append(demagnetization)

@@ -16,7 +16,10 @@ Sign conventions (e > 0 is the elementary charge, J the charge current density):
   current against J, so a metal whose current is carried by majority electrons has P < 0.
 - Electric-field intrinsic torque (KLLS Eq. 6, last term):  T = -c_E m x (E.grad)m.
 - Spin-orbit torques (DIS Sec. 2.1):  T = -gamma B_FL m x p - gamma B_DL m x (m x p),
-  with B_FL = xi_FL |J| and B_DL = xi_DL |J| (T) and p a unit spin direction.
+  linear in the signed current: B p = xi s with s = (J.j) p for a fixed unit spin direction p
+  that belongs to current along the unit axis j, or s = n x J for a heavy-metal interface of
+  normal n (p = n x J/|J| follows the current).  Reversing J reverses both torques, and a sine
+  drive gives a torque that alternates with it.
 
 A torque is one class: registered in `TORQUES` (`@TORQUES.register`), it declares its
 device-file table [torques.NAME] as its nested dataclass `Input` (keys, types, defaults,
@@ -133,47 +136,99 @@ class ZhangLiTorque(DrivenTorque):
 
 @TORQUES.register
 class SpinOrbitTorque(DrivenTorque):
-    """Field-like and damping-like spin-orbit torques with spin direction p."""
+    """Field-like and damping-like spin-orbit torques, linear in the signed current."""
 
     name = "spin_orbit"
 
     @dataclass(frozen=True)
     class Input(DriveWaveform):
-        """[torques.spin_orbit]: spin-orbit torques of a current density J w(t) with spin
-        direction p: -gamma B_FL m x p - gamma B_DL m x (m x p), B_FL,DL = xi_FL,DL |J|."""
+        """[torques.spin_orbit]: spin-orbit torques of a current density J w(t),
+        -gamma xi_FL m x s - gamma xi_DL m x (m x s), with s = (J.j) p for a fixed spin
+        direction p (j: `current_axis`, by default the direction of the given J) or
+        s = n x J for a heavy-metal interface of normal n (then p = n x J/|J| follows the
+        current).  Linear in J: reversing the current reverses both torques."""
 
         current_density_A_per_m2: Vector
-        spin_direction: Vector = check(nonzero_direction)
+        spin_direction: Vector | None = check(nonzero_direction, default=None)
+        """p, the spin direction for current along `current_axis`"""
+        interface_normal: Vector | None = check(nonzero_direction, default=None)
+        """n, the normal of a heavy-metal interface: p = n x J/|J|"""
+        current_axis: Vector | None = check(nonzero_direction, default=None)
+        """j, the current direction p belongs to (default: that of current_density_A_per_m2)"""
         field_like_T_per_A_m2: float = 0.0
         """xi_FL (T per A/m^2)"""
         damping_like_T_per_A_m2: float = 0.0
         """xi_DL (T per A/m^2)"""
 
+        def validate(self):
+            """The waveform's keys; exactly one of spin_direction and interface_normal."""
+            yield from super().validate()
+            if (self.spin_direction is None) == (self.interface_normal is None):
+                yield (
+                    "spin_direction",
+                    "expected exactly one of spin_direction and interface_normal",
+                )
+            if self.current_axis is not None and self.spin_direction is None:
+                yield (
+                    "current_axis",
+                    "expected only with spin_direction (with interface_normal p follows J)",
+                )
+
     def __init__(
         self,
         coefficients: MagnetCoefficients,
         current_density_A_per_m2,
-        spin_direction,
-        field_like_T_per_A_m2: float,
-        damping_like_T_per_A_m2: float,
+        spin_direction=None,
+        field_like_T_per_A_m2: float = 0.0,
+        damping_like_T_per_A_m2: float = 0.0,
+        *,
+        interface_normal=None,
+        current_axis=None,
         waveform: Callable[[float], float] | None = None,
     ):
         mesh = coefficients.saturation_magnetization.function_space.mesh
         super().__init__(mesh, current_density_A_per_m2, waveform)
         self.gamma = coefficients.gyromagnetic_ratio
-        self.p = vector_input(mesh, spin_direction)
         self.field_like = field_like_T_per_A_m2
         self.damping_like = damping_like_T_per_A_m2
+        self.spin_current = _spin_current(
+            mesh,
+            self.drive,
+            current_density_A_per_m2,
+            spin_direction,
+            interface_normal,
+            current_axis,
+        )
+        """s (A/m^2): B_FL,DL p = xi_FL,DL s, linear in the signed drive"""
 
     def torque(self, m):
-        magnitude = ufl.sqrt(ufl.dot(self.drive, self.drive))
-        p = self.p / ufl.sqrt(ufl.dot(self.p, self.p))
-        m_x_p = ufl.cross(m, p)
-        return (
-            -self.gamma
-            * magnitude
-            * (self.field_like * m_x_p + self.damping_like * ufl.cross(m, m_x_p))
-        )
+        m_x_s = ufl.cross(m, self.spin_current)
+        return -self.gamma * (self.field_like * m_x_s + self.damping_like * ufl.cross(m, m_x_s))
+
+
+def _unit(mesh, direction) -> ufl.core.expr.Expr:
+    vector = vector_input(mesh, direction)
+    return vector / ufl.sqrt(ufl.dot(vector, vector))
+
+
+def _spin_current(mesh, drive, given_current, spin_direction, interface_normal, current_axis):
+    """s with B p = xi s: (J.j) p for a fixed p, n x J for an interface normal n."""
+    if (spin_direction is None) == (interface_normal is None):
+        raise ValueError("expected exactly one of spin_direction and interface_normal")
+    if interface_normal is not None:
+        if current_axis is not None:
+            raise ValueError(
+                "current_axis goes with spin_direction; with interface_normal p = n x J"
+            )
+        return ufl.cross(_unit(mesh, interface_normal), drive)
+    if current_axis is None:
+        if not isinstance(given_current, tuple | list) or not any(given_current):
+            raise ValueError(
+                "a spin_direction needs current_axis unless the current density is a nonzero"
+                " constant vector (whose direction is then the axis)"
+            )
+        current_axis = given_current
+    return ufl.dot(drive, _unit(mesh, current_axis)) * _unit(mesh, spin_direction)
 
 
 @TORQUES.register

@@ -33,6 +33,8 @@ class TransportCoefficients:
 
     conductivity: fem.Function
     """sigma (S/m)"""
+    valley_conductivity: fem.Function
+    """sigma_v (S/m): the Weyl carriers', which carry the valley imbalance; sigma by default"""
     hall_conductivity: fem.Function
     """sigma_AH = theta sigma (S/m)"""
     anomaly: fem.Function
@@ -68,9 +70,8 @@ def build_coefficients(
     e2 = ELEMENTARY_CHARGE**2
     return TransportCoefficients(
         conductivity=parameter("sigma", lambda m: m.conductivity_S_per_m),
-        hall_conductivity=parameter(
-            "sigma_AH", lambda m: m.anomalous_hall_conductivity_S_per_m or 0.0
-        ),
+        valley_conductivity=parameter("sigma_v", lambda m: m.sigma_v),
+        hall_conductivity=parameter("sigma_AH", lambda m: m.sigma_ah or 0.0),
         anomaly=parameter("Gamma", lambda m: m.anomaly_coefficient_A_per_m2_V_T or 0.0),
         valley_capacitance=parameter("e2N", valley(lambda m: e2 * m.density_of_states_per_J_m3)),
         valley_relaxation=parameter(

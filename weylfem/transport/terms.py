@@ -150,10 +150,10 @@ class ChiralMagneticTerm(CurrentTerm):
 
 
 class ValleyDiffusionTerm(CurrentTerm):
-    """J_v = -sigma grad(phi_v)."""
+    """J_v = -sigma_v grad(phi_v)."""
 
     def current(self, u):
-        return Currents(valley=-self.c.conductivity * ufl.grad(u.valley))
+        return Currents(valley=-self.c.valley_conductivity * ufl.grad(u.valley))
 
 
 class ValleyRelaxationTerm(TransportTerm):
@@ -194,13 +194,13 @@ class InterfaceValleyRelaxationTerm(TransportTerm):
 
 
 class ValleyMotiveForceTerm(ImposedCurrentTerm):
-    """J_v gains -sigma f: the valley-motive force f enters as L(q) = -int sigma f.grad(q) dx."""
+    """J_v gains -sigma_v f: the valley-motive force f enters as -int sigma_v f.grad(q) dx."""
 
     def imposed(self):
         if self.context.motive_force is None:
             return Currents()
         force = self.context.in_plane(self.context.motive_force)
-        return Currents(valley=-self.c.conductivity * force)
+        return Currents(valley=-self.c.valley_conductivity * force)
 
 
 TRANSPORT_MODELS: dict[str, tuple[type[TransportTerm], ...]] = {
