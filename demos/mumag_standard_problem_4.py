@@ -31,7 +31,7 @@ import numpy as np
 from mpi4py import MPI
 
 from weylfem.config import device_from_mapping
-from weylfem.magnet.series import read_series
+from weylfem.output.series import read_series
 from weylfem.run import run_device
 
 comm = MPI.COMM_WORLD

@@ -57,9 +57,9 @@ from mpi4py import MPI
 from weylfem import compat
 from weylfem.config import device_from_mapping
 from weylfem.constants import ELEMENTARY_CHARGE
-from weylfem.magnet.series import read_series
 from weylfem.materials import MATERIALS
 from weylfem.meshing import mesh_device
+from weylfem.output.series import read_series
 from weylfem.run import run_device
 from weylfem.transport.problem import TransportProblem
 

@@ -8,9 +8,9 @@ from test_magnet_run import Killed, assert_same_run, kill_after
 
 from weylfem.config import device_from_mapping
 from weylfem.errors import ConfigError
-from weylfem.magnet.series import read_series
+from weylfem.output.series import read_series
 from weylfem.output.writers import xdmf_times
-from weylfem.run import run_dynamics
+from weylfem.run import run_device
 
 
 def coupled_table() -> dict:
@@ -60,7 +60,7 @@ def test_coupled_device_refusals():
 
 def test_coupled_run_writes_its_outputs(shared_tmp_path, comm):
     device = device_from_mapping(coupled_table())
-    results = run_dynamics(device, shared_tmp_path / "run", comm, quiet=True)
+    results = run_device(device, shared_tmp_path / "run", comm, quiet=True)
     assert results["model"] == "charge_valley coupled to magnetization dynamics"
     assert results["coupling"]["hall_follows_m"] is True
     balance = results["energy_balance"]  # its closure is test_coupled_balance's
@@ -93,10 +93,10 @@ def test_coupled_run_writes_its_outputs(shared_tmp_path, comm):
 
 def test_resumed_coupled_run_equals_uninterrupted_run(shared_tmp_path, comm):
     device = device_from_mapping(coupled_table())
-    full = run_dynamics(device, shared_tmp_path / "full", comm, quiet=True)
+    full = run_device(device, shared_tmp_path / "full", comm, quiet=True)
     with pytest.raises(Killed):
-        run_dynamics(device, shared_tmp_path / "cut", comm, quiet=True, on_step=kill_after(7))
-    resumed = run_dynamics(device, shared_tmp_path / "cut", comm, quiet=True, resume=True)
+        run_device(device, shared_tmp_path / "cut", comm, quiet=True, on_step=kill_after(7))
+    resumed = run_device(device, shared_tmp_path / "cut", comm, quiet=True, resume=True)
     assert resumed["dynamics"]["resumed_from_step"] == 6
     assert resumed["energy_balance"] == pytest.approx(full["energy_balance"], rel=1e-9, abs=0)
     assert_same_run(shared_tmp_path / "full", shared_tmp_path / "cut", comm, 1e-9, snapshots=6)
@@ -115,7 +115,7 @@ def test_transient_valley_approaches_the_quasi_static_one(shared_tmp_path, comm)
             table["coupling"] = {"valley": valley}
             device = device_from_mapping(table)
             out = shared_tmp_path / f"{valley}-{tau}"
-            torques.append(run_dynamics(device, out, comm, quiet=True)["valley_torque_J"]["total"])
+            torques.append(run_device(device, out, comm, quiet=True)["valley_torque_J"]["total"])
         difference[tau] = np.linalg.norm(np.subtract(*torques)) / np.linalg.norm(torques[0])
     assert difference[1e-14] < 0.05
     assert difference[1e-14] < difference[4e-14] / 2.5
@@ -126,8 +126,8 @@ def test_parallel_run_agrees_with_serial(shared_tmp_path, comm):
     from mpi4py import MPI
 
     device = device_from_mapping(coupled_table())
-    together = run_dynamics(device, shared_tmp_path / "together", comm, quiet=True)
-    alone = run_dynamics(device, shared_tmp_path / f"alone-{comm.rank}", MPI.COMM_SELF, quiet=True)
+    together = run_device(device, shared_tmp_path / "together", comm, quiet=True)
+    alone = run_device(device, shared_tmp_path / f"alone-{comm.rank}", MPI.COMM_SELF, quiet=True)
     for key in ("field_like", "damping_like"):
         a, b = together["valley_torque_J"][key], alone["valley_torque_J"][key]
         assert np.allclose(a, b, rtol=0, atol=1e-9 * np.linalg.norm(b)), key

@@ -19,10 +19,10 @@ from mpi4py import MPI
 
 from weylfem.config import device_from_mapping
 from weylfem.errors import ConfigError
-from weylfem.magnet.series import read_series
+from weylfem.output.series import read_series
 from weylfem.output.writers import xdmf_times
 from weylfem.progress import ProgressBar
-from weylfem.run import run_dynamics
+from weylfem.run import run_device
 
 FILM = magnet_film_table()
 FILM["regions"]["channel"]["magnetization_direction"] = [1, 0.3, 0.2]
@@ -98,7 +98,7 @@ def assert_same_run(a, b, comm, parallel_rtol: float = 1e-12, snapshots: int = 5
 def test_run_writes_series_snapshots_checkpoint_and_results(shared_tmp_path, comm):
     device = film(png=True, relax_first=True, relax_torque_tolerance_T=1e-3)
     out = shared_tmp_path / "out"
-    results = run_dynamics(device, out, comm, quiet=True)
+    results = run_device(device, out, comm, quiet=True)
     assert results["dynamics"]["steps"] == 8
     assert results["dynamics"]["final_time_s"] == pytest.approx(8e-12)
     assert results["relaxation"]["max_torque_T"] < 1e-3
@@ -130,10 +130,10 @@ def test_run_writes_series_snapshots_checkpoint_and_results(shared_tmp_path, com
 @pytest.mark.mpi
 def test_resumed_run_equals_uninterrupted_run(shared_tmp_path, comm):
     device = film()
-    run_dynamics(device, shared_tmp_path / "full", comm, quiet=True)
+    run_device(device, shared_tmp_path / "full", comm, quiet=True)
     cut = shared_tmp_path / "cut"
     with pytest.raises(Killed):
-        run_dynamics(device, cut, comm, quiet=True, on_step=kill_after(5))
+        run_device(device, cut, comm, quiet=True, on_step=kill_after(5))
     running = shared_tmp_path / "cut.running"
     if comm.rank == 0:
         assert not cut.exists()
@@ -141,8 +141,8 @@ def test_resumed_run_equals_uninterrupted_run(shared_tmp_path, comm):
         assert "previous" in checkpoint(running / "checkpoint.npz")  # the BDF2 history
         assert len(read_series(running / "series.csv")["step"]) == 6  # rows 0..5 survive
     with pytest.raises(ConfigError, match="--resume: expected no interrupted run"):
-        run_dynamics(device, cut, comm, quiet=True)
-    results = run_dynamics(device, cut, comm, quiet=True, resume=True)
+        run_device(device, cut, comm, quiet=True)
+    results = run_device(device, cut, comm, quiet=True, resume=True)
     assert results["dynamics"]["resumed_from_step"] == 3
     assert not running.exists()
     assert_same_run(shared_tmp_path / "full", cut, comm)
@@ -169,12 +169,12 @@ def test_resume_restores_the_demagnetizing_potential(shared_tmp_path, comm):
     table["magnetization"] = {"demagnetization": "open_boundary"}
     table["solver"] = {"kind": "iterative", "rtol": 1e-8}
     device = device_from_mapping(table, "body.toml")
-    full = run_dynamics(device, shared_tmp_path / "full", comm, quiet=True)
+    full = run_device(device, shared_tmp_path / "full", comm, quiet=True)
     assert full["magnetization"]["demagnetization_solver"]["ksp_type"] == "cg"
     assert full["solver"]["ksp_type"] == "gmres"
     with pytest.raises(Killed):
-        run_dynamics(device, shared_tmp_path / "cut", comm, quiet=True, on_step=kill_after(5))
-    run_dynamics(device, shared_tmp_path / "cut", comm, quiet=True, resume=True)
+        run_device(device, shared_tmp_path / "cut", comm, quiet=True, on_step=kill_after(5))
+    run_device(device, shared_tmp_path / "cut", comm, quiet=True, resume=True)
     assert_same_run(shared_tmp_path / "full", shared_tmp_path / "cut", comm, 1e-6)
 
 
@@ -196,14 +196,14 @@ def test_checkpoint_is_never_half_written(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "replace", dying_replace)
     with pytest.raises(Killed):
-        run_dynamics(device, tmp_path / "out", quiet=True)
+        run_device(device, tmp_path / "out", quiet=True)
     monkeypatch.undo()
     running = tmp_path / "out.running"
     assert sorted(p.name for p in running.iterdir() if p.name.startswith(".")) == []
     assert int(checkpoint(running / "checkpoint.npz")["step"]) == 0
     (running / ".checkpoint.npz.partial-999").write_bytes(b"left by a killed process")
-    run_dynamics(device, tmp_path / "out", quiet=True, resume=True)
-    run_dynamics(device, tmp_path / "full", quiet=True)
+    run_device(device, tmp_path / "out", quiet=True, resume=True)
+    run_device(device, tmp_path / "full", quiet=True)
     assert_same_run(tmp_path / "full", tmp_path / "out", MPI.COMM_WORLD)
 
 
@@ -211,13 +211,13 @@ def test_checkpoint_is_never_half_written(tmp_path, monkeypatch):
 def test_restart_refuses_another_device_mesh_or_rank_count(tmp_path):
     device = film()
     with pytest.raises(Killed):
-        run_dynamics(device, tmp_path / "out", quiet=True, on_step=kill_after(4))
+        run_device(device, tmp_path / "out", quiet=True, on_step=kill_after(4))
     path = tmp_path / "out.running" / "checkpoint.npz"
     original = checkpoint(path)
 
     def refused(changed_device, key: str, fragment: str):
         with pytest.raises(ConfigError) as info:
-            run_dynamics(changed_device, tmp_path / "out", quiet=True, resume=True)
+            run_device(changed_device, tmp_path / "out", quiet=True, resume=True)
         assert str(info.value).startswith(f"{path}: {key}: "), info.value
         assert fragment in str(info.value)
 
@@ -232,21 +232,21 @@ def test_restart_refuses_another_device_mesh_or_rank_count(tmp_path):
     np.savez(path, **{**original, "coordinates": moved})
     refused(device, "mesh", "its nodes differ")
     np.savez(path, **original)
-    results = run_dynamics(film(end_time_s=9e-12), tmp_path / "out", quiet=True, resume=True)
+    results = run_device(film(end_time_s=9e-12), tmp_path / "out", quiet=True, resume=True)
     assert (results["dynamics"]["resumed_from_step"], results["dynamics"]["steps"]) == (3, 9)
 
 
 @pytest.mark.serial
 def test_finished_run_extends_and_seeds_another(tmp_path):
-    run_dynamics(film(end_time_s=4e-12), tmp_path / "out", quiet=True)
-    results = run_dynamics(film(end_time_s=6e-12), tmp_path / "out", quiet=True, resume=True)
+    run_device(film(end_time_s=4e-12), tmp_path / "out", quiet=True)
+    results = run_device(film(end_time_s=6e-12), tmp_path / "out", quiet=True, resume=True)
     assert (results["dynamics"]["resumed_from_step"], results["dynamics"]["steps"]) == (4, 6)
     assert list(read_series(tmp_path / "out" / "series.csv")["step"]) == list(range(7))
 
     table = copy.deepcopy(FILM)
     table["magnetization"]["initial_state_file"] = str(tmp_path / "out" / "checkpoint.npz")
     del table["torques"]
-    seeded = run_dynamics(
+    seeded = run_device(
         device_from_mapping(table, "seeded.toml"), tmp_path / "seeded", quiet=True
     )
     first = read_series(tmp_path / "seeded" / "series.csv")

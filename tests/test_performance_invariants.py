@@ -89,7 +89,7 @@ def test_results_split_time_into_phases(tmp_path):
     assert all(timings[phase] >= 0 for phase in phases)
     assert sum(timings[phase] for phase in phases) <= timings["total"] * (1 + 1e-9)
     assert results["solver"]["solves"] == 1  # two contacts: one linear solve
-    assert "auto" in results["solver"]["type"]
+    assert "auto" in results["solver"]["kind"]
 
 
 @pytest.mark.serial

@@ -23,7 +23,7 @@ from weylfem.config import device_from_mapping
 from weylfem.constants import ELEMENTARY_CHARGE
 from weylfem.errors import ConfigError
 from weylfem.meshing import mesh_device
-from weylfem.run import run_device
+from weylfem.run import run_device, summary
 from weylfem.transport import TransportProblem
 from weylfem.transport.transient import TransientTransport
 
@@ -167,6 +167,15 @@ def test_run_writes_series_and_snapshots(shared_tmp_path, comm):
         assert (out / "fields.h5").stat().st_size > 0
         snapshots = (out / "fields.xdmf").read_text().count('<Attribute Name="phi_v"')
         assert snapshots == 3  # steps 0, 5 and 10
+
+
+def test_summary_of_a_transient_run_names_its_final_contacts(shared_tmp_path, comm):
+    device = device_from_mapping(bar_table(end_time_s=1e-10, time_step_s=5e-11), "summary")
+    results = run_device(device, shared_tmp_path / "out", comm)
+    text = summary(results)
+    assert results["solver"]["kind"] in text
+    source = results["contacts"]["source"]
+    assert f"I = {source['current_A']: .6e} A" in text
 
 
 @pytest.mark.parametrize(

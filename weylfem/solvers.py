@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 from petsc4py import PETSc
 
+from weylfem import compat
 from weylfem.errors import ConvergenceError
+from weylfem.timings import WORK_TIMERS
 
 _counter = itertools.count()
 
@@ -81,20 +83,6 @@ _REASONS = {
 }
 
 
-def sum_work(parts: Iterable[Mapping[str, float]]) -> dict[str, float]:
-    """The sum of `LinearSolver.work_s`-like dicts, key by key."""
-    total: dict[str, float] = {}
-    for part in parts:
-        for key, seconds in part.items():
-            total[key] = total.get(key, 0.0) + seconds
-    return total
-
-
-def work_since(after: Mapping[str, float], before: Mapping[str, float]) -> dict[str, float]:
-    """The work done between two `work_s` readings."""
-    return {key: seconds - before.get(key, 0.0) for key, seconds in after.items()}
-
-
 def choose_kind(
     kind: str,
     dofs: int,
@@ -154,10 +142,11 @@ class LinearSolver:
     def set_up(self) -> None:
         """Build the preconditioner of the current operator (after `ksp.setOperators`)."""
         start = time.perf_counter()
-        self.ksp.setUp()
-        # block Jacobi factorizes its blocks here; fieldsplit (PETSc 3.18) builds its
-        # blocks' preconditioners in the first solve instead
-        self.ksp.setUpOnBlocks()
+        with compat.timer(WORK_TIMERS["preconditioner"]):
+            self.ksp.setUp()
+            # block Jacobi factorizes its blocks here; fieldsplit (PETSc 3.18) builds its
+            # blocks' preconditioners in the first solve instead
+            self.ksp.setUpOnBlocks()
         self.setup_s += time.perf_counter() - start
 
     def update_operator(self, matrix: PETSc.Mat) -> None:
@@ -168,7 +157,8 @@ class LinearSolver:
     def solve(self, rhs: PETSc.Vec, solution: PETSc.Vec) -> None:
         """Solve in place; raise ConvergenceError when PETSc reports divergence."""
         start = time.perf_counter()
-        self.ksp.solve(rhs, solution)
+        with compat.timer(WORK_TIMERS["solve"]):
+            self.ksp.solve(rhs, solution)
         self.solve_s += time.perf_counter() - start
         self.solves += 1
         reason = self.ksp.getConvergedReason()
@@ -178,15 +168,9 @@ class LinearSolver:
                 self.name, _REASONS.get(reason, str(reason)), self.ksp.getIterationNumber()
             )
 
-    def work_s(self, assemble_s: float) -> dict[str, float]:
-        """Wall time by kind of work: `assemble_s` (the caller's), preconditioner set-up
-        and Krylov solves, for the phase timings of results.json."""
-        return {"assemble": assemble_s, "preconditioner": self.setup_s, "solve": self.solve_s}
-
     def describe(self) -> dict[str, object]:
-        """Solver type and options, for results.json."""
+        """Solver type, options and counts, for results.json."""
         return {
-            "kind": self.kind,
             "ksp_type": self.ksp.getType(),
             "pc_type": self.ksp.getPC().getType(),
             "options_prefix": self.prefix,
@@ -196,3 +180,9 @@ class LinearSolver:
             "setup_s": self.setup_s,
             "solve_s": self.solve_s,
         }
+
+
+def solver_description(choice: str, solver: LinearSolver | None) -> dict[str, object]:
+    """How a problem is solved, for results.json: `kind`, the resolved [solver] kind and
+    why (`choose_kind`), then the PETSc solver's types, options and counts (if built)."""
+    return {"kind": choice, **({} if solver is None else solver.describe())}

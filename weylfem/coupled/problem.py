@@ -39,7 +39,8 @@ from weylfem.magnet.problem import MicromagneticProblem
 from weylfem.magnet.tangent_plane import TangentPlaneIntegrator
 from weylfem.meshing import valley_relaxing_groups
 from weylfem.output.projections import cellwise_vector, nodal
-from weylfem.solvers import sum_work
+from weylfem.solvers import solver_description
+from weylfem.transport.contacts import contact_table
 from weylfem.transport.problem import TransportProblem
 from weylfem.transport.transient import TransientTransport, scaled_contacts
 
@@ -90,7 +91,9 @@ class CoupledProblem:
     `surfaces` (name -> facet tag) are the groups valley torques are attributed to
     (default: those that relax valley: walls and interfaces with G_v > 0, contacts);
     contact voltages are averaged in time from `average_from_s` on.  Construction
-    solves the transport at the current time."""
+    solves the transport at the current time.  A `weylfem.magnet.simulation.MagnetSystem`."""
+
+    model = "charge_valley coupled to magnetization dynamics"
 
     def __init__(
         self,
@@ -193,11 +196,6 @@ class CoupledProblem:
         valley_energy = self._sum(self._valley_energy_form) if self._transient else 0.0
         self.ledger.add(valley_free_energy_change_J=valley_energy - self._valley_energy_J)
         self._valley_energy_J = valley_energy
-
-    def work_s(self) -> dict[str, float]:
-        """Wall time so far in assembly, preconditioner set-up and Krylov solves of the LLG
-        integrator and the transport operators (this rank's)."""
-        return sum_work((self.integrator.work_s(), self.transport.work_s()))
 
     def step(self, step_s: float) -> float:
         """Advance by `step_s` (LLG step, then the transport); returns the largest |dm|."""
@@ -307,6 +305,34 @@ class CoupledProblem:
             cellwise_vector(self._on_magnet * self.link.torque.field(m), mesh, "B_v"),
             cellwise_vector(field_like + damping_like, mesh, "torque_density"),
         ]
+
+    def report(self) -> dict:
+        """The coupling, the contacts (final and averaged voltages), the valley torque on
+        the magnet and at each surface, and the energy balance, for results.json."""
+        transport = self.transport
+        order = transport.contact_order
+        field_like, damping_like = self.valley_torque_J()
+        return {
+            "coupling": {
+                "valley": self.valley,
+                "hall_follows_m": self.hall_follows_m,
+                "transport_solver": solver_description(transport.solver_choice, transport.solver),
+            },
+            "contacts": contact_table(
+                transport.device.contacts, order, self.voltages_V, self.currents_A
+            ),
+            "contact_order": order,
+            "average_voltages_V": dict(zip(order, self.average_voltages_V(), strict=True)),
+            "valley_torque_J": {
+                "field_like": field_like,
+                "damping_like": damping_like,
+                "total": field_like + damping_like,
+            },
+            "interface_torques": {
+                name: torque.report() for name, torque in self.interface_torques().items()
+            },
+            "energy_balance": self.ledger.report(),
+        }
 
     # -- derived quantities ------------------------------------------------------------------
 

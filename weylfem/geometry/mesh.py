@@ -56,6 +56,15 @@ class DeviceMesh:
             "vertices": topology.index_map(0).size_global,
         }
 
+    def describe(self) -> dict[str, int]:
+        """Global numbers of cells and vertices, MPI ranks and dimension (the start of the
+        `mesh` table of results.json and mesh.json)."""
+        return {
+            **self.counts(),
+            "ranks": self.comm.size,
+            "dimension": self.mesh.topology.dim,
+        }
+
 
 def _physical_groups(gmsh, dim: int) -> dict[str, int]:
     return {gmsh.model.getPhysicalName(d, tag): tag for d, tag in gmsh.model.getPhysicalGroups(dim)}

@@ -46,6 +46,7 @@ from weylfem.magnet.energy import (
 )
 from weylfem.magnet.problem import MicromagneticProblem
 from weylfem.magnet.torques import TorqueTerm
+from weylfem.solvers import solver_description
 
 
 @dataclass
@@ -68,10 +69,10 @@ class MagnetSetup:
             "magnetic_nodes": self.problem.magnetic_node_count,
         }
         if self.demagnetization is not None:
-            description["demagnetization_solver"] = {
-                "choice": self.demagnetization.solver_choice,
-                **self.demagnetization.solver.describe(),
-            }
+            demagnetization = self.demagnetization
+            description["demagnetization_solver"] = solver_description(
+                demagnetization.solver_choice, demagnetization.solver
+            )
         return description
 
 

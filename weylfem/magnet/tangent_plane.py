@@ -33,7 +33,6 @@ per node), and the reduced system P^T A P y = P^T b is solved for v = P y.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Mapping
 
 import numpy as np
@@ -45,6 +44,7 @@ from petsc4py import PETSc
 from weylfem import compat
 from weylfem.magnet.problem import MicromagneticProblem
 from weylfem.solvers import LinearSolver, choose_kind
+from weylfem.timings import WORK_TIMERS
 
 ITERATIVE_OPTIONS: dict[str, str] = {
     "ksp_type": "gmres",
@@ -132,17 +132,9 @@ class TangentPlaneIntegrator:
         )
         self._solver_settings = (name, kind, rtol, dict(petsc_options or {}))
         self.solver: LinearSolver | None = None
-        self.assemble_s = 0.0
-        """wall time of the assemblies (matrix, right side, tangent basis, P^T A P) so far"""
         self.steps = 0
         self._previous: tuple[np.ndarray, float] | None = None
         """(m^{n-1} at the owned magnetic nodes, the step that led from it to m^n)"""
-
-    def work_s(self) -> dict[str, float]:
-        """Wall time so far in assembly, preconditioner set-up and Krylov solves."""
-        if self.solver is None:
-            return {"assemble": self.assemble_s}
-        return self.solver.work_s(self.assemble_s)
 
     def restart(self) -> None:
         """Forget the step history (after m was changed from outside, or a checkpoint)."""
@@ -211,20 +203,19 @@ class TangentPlaneIntegrator:
         terms) and anchor (the implicit terms): v at the owned magnetic nodes, (n, 3)."""
         problem = self.problem
         problem.update_terms()
-        start = time.perf_counter()
-        self.implicit_weight.value = implicit_step_s
-        self._basis.update()
-        self._matrix.zeroEntries()
-        fem.petsc.assemble_matrix(self._matrix, self._lhs)
-        self._matrix.assemble()
-        compat.assemble_vector_into(self._vector, self._rhs)
-        basis = self._basis.matrix
-        if self._reduced is None:
-            self._reduced = self._matrix.PtAP(basis)
-        else:
-            self._matrix.PtAP(basis, result=self._reduced)
-        basis.multTranspose(self._vector, self._reduced_rhs)
-        self.assemble_s += time.perf_counter() - start
+        with compat.timer(WORK_TIMERS["assemble"]):  # matrix, right side, basis, P^T A P
+            self.implicit_weight.value = implicit_step_s
+            self._basis.update()
+            self._matrix.zeroEntries()
+            fem.petsc.assemble_matrix(self._matrix, self._lhs)
+            self._matrix.assemble()
+            compat.assemble_vector_into(self._vector, self._rhs)
+            basis = self._basis.matrix
+            if self._reduced is None:
+                self._reduced = self._matrix.PtAP(basis)
+            else:
+                self._matrix.PtAP(basis, result=self._reduced)
+            basis.multTranspose(self._vector, self._reduced_rhs)
         if self.solver is None:
             name, kind, rtol, options = self._solver_settings
             self.solver = LinearSolver(name, self._reduced, kind, rtol, options, ITERATIVE_OPTIONS)

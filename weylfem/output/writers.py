@@ -1,14 +1,12 @@
-"""Field and table writers: XDMF (collective: mesh, region and boundary tags, time-stamped
-fields) and the CSV time series (rank 0)."""
+"""Field writers: XDMF (collective: mesh, region and boundary tags, time-stamped
+fields)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 from dolfinx import fem
 from dolfinx.io import XDMFFile
-from mpi4py import MPI
 
 from weylfem import compat
 from weylfem.geometry import DeviceMesh
@@ -61,23 +59,3 @@ def write_xdmf(path: Path, device_mesh: DeviceMesh, fields: list[fem.Function]) 
     """Mesh, region and boundary tags, and the fields (P1 or DG0) in one XDMF file."""
     with FieldFile(path, device_mesh) as file:
         file.write(fields)
-
-
-def write_series_csv(path: Path, series, comm: MPI.Comm) -> None:
-    """Contact voltages and currents against time as CSV (rank 0)."""
-    if comm.rank != 0:
-        return
-    header = ["time_s"]
-    for name in series.contact_order:
-        header += [f"{name}_voltage_V", f"{name}_current_A"]
-    columns = [series.times_s]
-    for i in range(len(series.contact_order)):
-        columns += [series.voltages_V[:, i], series.currents_A[:, i]]
-    np.savetxt(
-        path,
-        np.column_stack(columns),
-        delimiter=",",
-        header=",".join(header),
-        comments="",
-        fmt="%.12e",
-    )

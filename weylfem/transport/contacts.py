@@ -67,3 +67,16 @@ def reference_contact(order: list[str], contacts: Mapping[str, Contact]) -> int:
     driven = [i for i, name in enumerate(order) if contacts[name].drive == "voltage"]
     grounded = [i for i in driven if contacts[order[i]].voltage_V == 0.0]
     return (grounded or driven)[0]
+
+
+def contact_table(
+    contacts: Mapping[str, Contact], order: list[str], voltages, currents
+) -> dict[str, dict]:
+    """Each contact's drive ('voltage', 'current' or 'floating'), voltage and current (the
+    `contacts` table of results.json)."""
+    table = {}
+    for name, voltage, current in zip(order, voltages, currents, strict=True):
+        contact = contacts[name]
+        drive = contact.drive if not contact.floating else "floating"
+        table[name] = {"drive": drive, "voltage_V": voltage, "current_A": current}
+    return table

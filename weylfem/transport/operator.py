@@ -15,7 +15,6 @@ another.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -27,6 +26,7 @@ from petsc4py import PETSc
 from weylfem import compat
 from weylfem.device import Contact
 from weylfem.solvers import LinearSolver
+from weylfem.timings import WORK_TIMERS
 from weylfem.transport.contacts import ContactResponse
 from weylfem.transport.space import ContactSpace
 
@@ -70,10 +70,8 @@ class ContactOperator:
         self.bilinear_form = fem.form(bilinear)
         self.linear_form = fem.form(linear)
         self.linear_is_zero = linear_is_zero
-        start = time.perf_counter()
-        matrix = compat.assemble_matrix(self.bilinear_form, contacts.bcs)
-        self.assemble_s = time.perf_counter() - start
-        """wall time of the matrix and right-side assemblies so far"""
+        with compat.timer(WORK_TIMERS["assemble"]):
+            matrix = compat.assemble_matrix(self.bilinear_form, contacts.bcs)
         contacts.check_unit_shortcut(name, bilinear, matrix)
         self.solver = settings.build(name, matrix)
         self._rhs = compat.create_vector(self.linear_form)
@@ -86,11 +84,10 @@ class ContactOperator:
     def refresh(self) -> None:
         """Reassemble the matrix after a coefficient of a(u, v) changed (the magnetization
         of a coupled run): the factorization and the unit solutions are redone on use."""
-        start = time.perf_counter()
         matrix = self.solver.ksp.getOperators()[0]
-        matrix.zeroEntries()
-        compat.assemble_matrix_into(matrix, self.bilinear_form, self.contacts.bcs)
-        self.assemble_s += time.perf_counter() - start
+        with compat.timer(WORK_TIMERS["assemble"]):
+            matrix.zeroEntries()
+            compat.assemble_matrix_into(matrix, self.bilinear_form, self.contacts.bcs)
         self.solver.update_operator(matrix)
         self._units = None
         self._conductance = None
@@ -100,11 +97,10 @@ class ContactOperator:
         with the right side and every contact at 0 V."""
         self.contacts.impose(unit_contact)
         rhs, residual = self._rhs, self._residual
-        start = time.perf_counter()
-        compat.assemble_rhs(
-            rhs, self.linear_form, self.bilinear_form, self.contacts.bcs, unit_contact is None
-        )
-        self.assemble_s += time.perf_counter() - start
+        with compat.timer(WORK_TIMERS["assemble"]):
+            compat.assemble_rhs(
+                rhs, self.linear_form, self.bilinear_form, self.contacts.bcs, unit_contact is None
+            )
         values = compat.petsc_vector(state)
         self.solver.solve(rhs, values)
         state.x.scatter_forward()

@@ -30,7 +30,6 @@ from weylfem.solvers import (
     choose_kind,
     iterative_block_options,
     iterative_spd_options,
-    sum_work,
 )
 from weylfem.transport.coefficients import VectorField, build_coefficients
 from weylfem.transport.contacts import ContactResponse, reference_contact
@@ -114,8 +113,6 @@ class TransportProblem:
             if self.model.has_valley
             else iterative_spd_options(dimension),
         )
-        self.operators: list[ContactOperator] = []
-        """every operator built by `new_operator` (the steady one, transient ones)"""
         test = ufl.TestFunction(self.space)
         self.operator = self.new_operator(
             "transport",
@@ -127,13 +124,11 @@ class TransportProblem:
     def new_operator(
         self, name: str, bilinear: ufl.Form, linear: ufl.Form, linear_is_zero: bool = False
     ) -> ContactOperator:
-        """A ContactOperator a(u, v) = L(v) on this problem's contacts and solver settings
-        (its work counts in `work_s`)."""
-        operator = ContactOperator(
+        """A ContactOperator a(u, v) = L(v) on this problem's contacts and solver
+        settings."""
+        return ContactOperator(
             self.contacts, self.solver_settings, name, bilinear, linear, linear_is_zero
         )
-        self.operators.append(operator)
-        return operator
 
     @property
     def contact_order(self) -> list[str]:
@@ -149,11 +144,6 @@ class TransportProblem:
     def solver(self) -> LinearSolver:
         """The PETSc solver of the steady operator."""
         return self.operator.solver
-
-    def work_s(self) -> dict[str, float]:
-        """Wall time so far in assembly, preconditioner set-up and Krylov solves, summed
-        over the operators (this rank's)."""
-        return sum_work(op.solver.work_s(op.assemble_s) for op in self.operators)
 
     @property
     def relative_residual(self) -> float:

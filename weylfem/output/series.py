@@ -1,9 +1,10 @@
-"""series.csv of a magnetization-dynamics run, written a row at a time.
+"""series.csv of a time-stepped run, written a row at a time.
 
 Rank 0 appends each row and flushes it, so a killed run keeps every row written before
 it died; `sync` also forces them to disk (at every checkpoint).  A resumed run first cuts
-the file back to the rows of the steps up to its checkpoint, which it then recomputes.
-Numbers are written with 17 significant digits (they read back to the same float).
+the file back to the rows of the steps up to its checkpoint (the first column is then the
+step), which it then recomputes.  Numbers are written with 17 significant digits (they
+read back to the same float).
 """
 
 from __future__ import annotations
@@ -16,15 +17,6 @@ import numpy as np
 from mpi4py import MPI
 
 from weylfem.output.staging import replace_atomically
-
-AVERAGE_COLUMNS = ("m_x", "m_y", "m_z")
-
-
-def series_columns(term_names: Sequence[str]) -> list[str]:
-    """The header: step, time, step size, <m>, every term's energy and the total, the
-    largest torque |m x B_eff| and the largest nodal change |dm| since the previous row."""
-    energies = [f"E_{name}_J" for name in (*term_names, "total")]
-    return ["step", "time_s", "step_s", *AVERAGE_COLUMNS, *energies, "max_torque_T", "max_dm"]
 
 
 class SeriesFile:
@@ -52,11 +44,11 @@ class SeriesFile:
         replace_atomically(path, lambda file: file.write(text.encode()))
         self.file = open(path, "a")
 
-    def write(self, step: int, values: Sequence[float]) -> None:
-        """Append the row of `step` and flush it to the operating system (rank 0)."""
+    def write(self, values: Sequence[float]) -> None:
+        """Append a row and flush it to the operating system (rank 0)."""
         if self.file is None:
             return
-        self.file.write(",".join([str(step), *(f"{float(v):.17g}" for v in values)]) + "\n")
+        self.file.write(",".join(f"{float(v):.17g}" for v in values) + "\n")
         self.file.flush()
 
     def sync(self) -> None:
