@@ -50,6 +50,7 @@ PHI_C_SCALE_V, PHI_V_SCALE_V = 1.0e-3, 0.6e-3
 REGIONS = {
     "film": {
         "sigma": 1.0e4,  # S/m
+        "sigma_v": 4.0e3,  # S/m, the valley conductivity (docs/theory.md §1)
         "theta": 0.4,
         "m": (0.3, -0.2, 0.9),  # normalised on use
         "pairs": 2,
@@ -59,6 +60,7 @@ REGIONS = {
     },
     "substrate": {
         "sigma": 2.5e4,
+        "sigma_v": 1.5e4,
         "theta": 0.2,
         "m": (0.1, 0.4, -0.8),
         "pairs": 1,
@@ -76,18 +78,18 @@ def density_of_states(pairs: int) -> float:
 
 
 def material_inputs(target: dict) -> dict:
-    """Material fields that give sigma, sigma_AH = theta sigma, Gamma and lambda_v of `target`:
-    sigma_AH = e^2 k0 / (2 pi^2 hbar) for one Hall pair, lambda_v^2 = sigma tau_v / (e^2 N)."""
-    sigma, e = target["sigma"], ELEMENTARY_CHARGE
-    k0 = target["theta"] * sigma * 2 * math.pi**2 * HBAR / e**2
-    tau_v = target["valley_length_m"] ** 2 * e**2 * density_of_states(target["pairs"]) / sigma
+    """Material fields that give sigma, sigma_v, sigma_AH = theta sigma, Gamma and lambda_v of
+    `target`: lambda_v^2 = sigma_v tau_v / (e^2 N)."""
+    sigma, sigma_v, e = target["sigma"], target["sigma_v"], ELEMENTARY_CHARGE
+    tau_v = target["valley_length_m"] ** 2 * e**2 * density_of_states(target["pairs"]) / sigma_v
     return {
         "conductivity_S_per_m": sigma,
+        "valley_conductivity_S_per_m": sigma_v,
         "fermi_velocity_m_per_s": FERMI_VELOCITY_M_PER_S,
         "fermi_energy_eV": FERMI_ENERGY_EV,
         "weyl_node_pairs": target["pairs"],
         "hall_node_pairs": 1,
-        "node_half_separation_per_m": k0,
+        "anomalous_hall_conductivity_S_per_m": target["theta"] * sigma,
         "valley_relaxation_time_s": tau_v,
         "anomaly_efficiency": target["anomaly_efficiency"],
     }
@@ -99,10 +101,11 @@ def coefficients(target: dict) -> dict:
     gamma = target["pairs"] * target["anomaly_efficiency"] * ELEMENTARY_CHARGE**3
     return {
         "sigma": target["sigma"],
+        "sigma_v": target["sigma_v"],
         "sigma_ah": target["theta"] * target["sigma"],
         "m": m / np.linalg.norm(m),
         "gamma": gamma / (2 * math.pi**2 * HBAR**2),
-        "relaxation": target["sigma"] / target["valley_length_m"] ** 2,  # e^2 N / tau_v
+        "relaxation": target["sigma_v"] / target["valley_length_m"] ** 2,  # e^2 N / tau_v
         "B": np.asarray(target["B"], dtype=float),
     }
 
@@ -166,7 +169,7 @@ def currents(c: dict, phi_c, phi_v, dimension: int):
     grad_c = ufl.as_vector([phi_c.dx(i) if i < dimension else 0.0 for i in range(3)])
     charge = -c["sigma"] * grad_c - c["sigma_ah"] * ufl.cross(ufl.as_vector(c["m"]), grad_c)
     charge += c["gamma"] * phi_v * ufl.as_vector(c["B"])
-    return ufl.as_vector([charge[i] for i in range(dimension)]), -c["sigma"] * ufl.grad(phi_v)
+    return ufl.as_vector([charge[i] for i in range(dimension)]), -c["sigma_v"] * ufl.grad(phi_v)
 
 
 def manufactured_rhs(device_mesh, test, quadrature: int):

@@ -316,6 +316,7 @@ class CoupledProblem:
             "coupling": {
                 "valley": self.valley,
                 "hall_follows_m": self.hall_follows_m,
+                "field_follows_m": self.field_follows_m,
                 "transport_solver": solver_description(transport.solver_choice, transport.solver),
             },
             "contacts": contact_table(
