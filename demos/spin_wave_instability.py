@@ -234,6 +234,7 @@ def _bar_table(material: dict, field_direction, length_nm=1000.0, width_nm=10.0,
         },
         "fields": {"magnetic_field_T": field},
         "physics": {"transport": "charge_valley"},
+        "coupling": {"magnet_induction": False},  # TS's model: B is the applied field
         "magnetization": {"demagnetization": "none"},
         "dynamics": {"end_time_s": 1e-9, "time_step_s": 1e-12, "scheme": "bdf2"},
     }
@@ -497,6 +498,7 @@ ring_device = device_from_mapping(
         },
         "fields": {"magnetic_field_T": [0.0, 0.0, FIELD_T]},
         "physics": {"transport": "charge_valley"},
+        "coupling": {"magnet_induction": False},  # TS's model: B is the applied field
         "magnetization": {"demagnetization": "none"},
         "dynamics": {"end_time_s": 1e-9, "time_step_s": 1e-12, "scheme": "bdf2"},
     },

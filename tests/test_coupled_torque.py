@@ -16,7 +16,7 @@ import pytest
 from conftest import interface_film_table
 
 from weylfem.config import device_from_mapping
-from weylfem.constants import ELEMENTARY_CHARGE
+from weylfem.constants import ELEMENTARY_CHARGE, VACUUM_PERMEABILITY
 from weylfem.coupled.setup import build_coupled
 from weylfem.meshing import mesh_device
 
@@ -34,7 +34,11 @@ def analytic_torque_per_area(device, conductance: float, voltage: float, m) -> t
     material = device.material_of("channel")
     sigma_v, eta = material.sigma_v, material.eta
     lam = material.valley_diffusion_length_m
-    field = np.array(device.fields.magnetic_field_T)
+    # B = applied + mu_0 M_s m (docs/theory.md §2, "Self-consistent B"; no demagnetization)
+    m = np.asarray(m, dtype=float) / np.linalg.norm(m)
+    field = np.array(device.fields.magnetic_field_T) + (
+        VACUUM_PERMEABILITY * material.saturation_magnetization_A_per_m * m
+    )
     electric = np.array([voltage / (device.geometry.length * 1e-6), 0.0, 0.0])
     bulk = (
         material.valley_relaxation_time_s
@@ -44,7 +48,6 @@ def analytic_torque_per_area(device, conductance: float, voltage: float, m) -> t
     )
     c = conductance * lam / (sigma_v + conductance * lam)
     scale = -(eta * sigma_v / ELEMENTARY_CHARGE) * c * bulk
-    m = np.asarray(m, dtype=float) / np.linalg.norm(m)
     m_x_n = np.cross(m, NORMAL)
     return scale * m_x_n, -scale * material.valley_torque_beta * np.cross(m, m_x_n)
 

@@ -57,6 +57,8 @@ def material(beta: float) -> dict:
 
 COMMON = {
     "physics": {"transport": "charge_valley"},
+    # TS Eqs. 27-28 are for the applied B alone: the magnet's own mu_0 M_s m is left out
+    "coupling": {"magnet_induction": False},
     "magnetization": {"demagnetization": "none"},
     "dynamics": {"end_time_s": 1e-9, "time_step_s": 1e-12, "scheme": "bdf2"},
 }

@@ -331,11 +331,14 @@ class Coupling(DriveWaveform):
     balance e^2 N dphi_v/dt per LLG step).  Every contact's set value is multiplied by
     the waveform w(t) (`DriveWaveform`; default ``step``: on from t = 0).  Contact
     voltages are averaged in time from `average_from_s` on (the DC voltages of a
-    pumping run).
+    pumping run).  `magnet_induction`: the B of the anomaly and the chiral magnetic effect
+    includes the magnet's own mu_0 (M_s m + H_d) (the default, docs/theory.md Sec. 2,
+    "Self-consistent B"), or (false) is the applied field alone, as in TS's model.
     """
 
     valley: Literal["quasi_static", "transient"] = "quasi_static"
     average_from_s: float = check(non_negative, default=0.0)
+    magnet_induction: bool = True
 
 
 @dataclass(frozen=True)

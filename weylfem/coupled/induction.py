@@ -28,10 +28,13 @@ def magnet_induction(magnet: MagnetSetup, coefficients: MagnetCoefficients):
     return total
 
 
-def carrier_induction(applied, magnet: MagnetSetup, coefficients: MagnetCoefficients):
+def carrier_induction(
+    applied, magnet: MagnetSetup, coefficients: MagnetCoefficients, with_magnet: bool = True
+):
     """B where the carriers are: the device's static `applied` field (a Function), the
-    time-dependent part of the applied field, and the magnet's own induction."""
-    total = applied + magnet_induction(magnet, coefficients)
+    time-dependent part of the applied field, and (`with_magnet`) the magnet's own
+    induction ([coupling] magnet_induction = false leaves it out, as TS's model does)."""
+    total = applied + magnet_induction(magnet, coefficients) if with_magnet else applied
     pulse = None if magnet.zeeman is None else magnet.zeeman.pulse()
     return total if pulse is None else total + pulse
 

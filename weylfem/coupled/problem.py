@@ -90,7 +90,8 @@ class CoupledProblem:
     solved quasi-statically.  `drive(t)` scales every contact's set value (default 1);
     `surfaces` (name -> facet tag) are the groups valley torques are attributed to
     (default: those that relax valley: walls and interfaces with G_v > 0, contacts);
-    contact voltages are averaged in time from `average_from_s` on.  Construction
+    contact voltages are averaged in time from `average_from_s` on; `field_varies`: the B
+    of the transport follows m or the time (`weylfem.coupled.induction`).  Construction
     solves the transport at the current time.  A `weylfem.magnet.simulation.MagnetSystem`."""
 
     model = "charge_valley coupled to magnetization dynamics"
@@ -106,6 +107,7 @@ class CoupledProblem:
         drive: Callable[[float], float] | None = None,
         surfaces: Mapping[str, int] | None = None,
         average_from_s: float = 0.0,
+        field_varies: bool = True,
     ):
         if not transport.model.has_valley:
             raise ValueError("the coupled problem needs the charge_valley transport model")
@@ -131,7 +133,7 @@ class CoupledProblem:
         self.hall_follows_m = self.comm.allreduce(local, op=MPI.LOR)
         """whether the Hall term makes the transport operator depend on m"""
         anomaly = bool(np.any(transport.coefficients.anomaly.x.array != 0))
-        self.field_follows_m = self.comm.allreduce(anomaly, op=MPI.LOR)
+        self.field_follows_m = field_varies and self.comm.allreduce(anomaly, op=MPI.LOR)
         """whether the anomaly and CME, through B = applied + mu_0 (M_s m + H_d), make the
         transport operator depend on m (`weylfem.coupled.induction`)"""
 

@@ -57,7 +57,10 @@ def build_coupled(
         device,
         device_mesh,
         magnetic_field=carrier_induction(
-            device_magnetic_field(device, device_mesh), magnet, coefficients
+            device_magnetic_field(device, device_mesh),
+            magnet,
+            coefficients,
+            with_magnet=coupling_options.magnet_induction,
         ),
         magnetization=transport_magnetization(
             m, coefficients, device_magnetization(device, device_mesh)
@@ -87,5 +90,6 @@ def build_coupled(
         transient=transient,
         drive=coupling_options.drive_scale,
         average_from_s=coupling_options.average_from_s,
+        field_varies=coupling_options.magnet_induction or device.applied_field is not None,
     )
     return CoupledSetup(problem, magnet)
