@@ -1,7 +1,8 @@
 """A torque is one class: a made-up torque defined inside this test, registered by its
 decorator alone, is read from its own [torques.made_up] table with its defaults, checked
 by the config layer (one-line ConfigError naming the key) and built into the problem by
-`build_magnet` with the right value."""
+`build_magnet` with the right value.  Likewise an energy term switched on by a material
+parameter: one class, its coefficient from `MagnetCoefficients.parameter`."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from weylfem.config import device_from_mapping
 from weylfem.device import TORQUES
 from weylfem.errors import ConfigError
 from weylfem.geometry import build_device_mesh
+from weylfem.magnet.energy import OPTIONAL_TERMS, EnergyTerm, switched_on_by
 from weylfem.magnet.setup import build_magnet
 from weylfem.magnet.torques import TorqueTerm
 from weylfem.schema import check, positive
@@ -110,3 +112,40 @@ def test_build_magnet_puts_made_up_torque_in_the_problem(made_up, comm):
     mean = np.array([integral(value[i]) for i in range(3)]) / integral(1.0)
     gamma = device.material_of("channel").gyromagnetic_ratio_rad_per_s_T
     assert mean == pytest.approx([0.0, gamma * 2.0 * FIELD_T, 0.0], rel=1e-12, abs=1e-3)
+
+
+@pytest.fixture
+def made_up_energy():
+    """Defines a made-up energy term -K (m.x)^2 switched on by a material's cubic anisotropy
+    constant K, for one test only."""
+
+    @switched_on_by("cubic_anisotropy_J_per_m3")
+    class MadeUpEnergy(EnergyTerm):
+        name = "made_up_energy"
+
+        def __init__(self, coefficients):
+            self.constant = coefficients.parameter(self.material_parameter)
+
+        def density(self, m):
+            return -self.constant * m[0] ** 2
+
+    yield MadeUpEnergy
+    OPTIONAL_TERMS.remove(MadeUpEnergy)
+
+
+def test_a_made_up_energy_term_is_one_class(made_up_energy):
+    """The term joins the energy of a magnet whose material has the parameter, with its
+    coefficient from the material, and nowhere else was edited: E = -K m_x^2 V."""
+    constant = 2.0e4
+    table = magnet_film_table()
+    table["materials"] = {"soft": {"base": "permalloy", "cubic_anisotropy_J_per_m3": constant}}
+    table["regions"]["channel"].update(material="soft", magnetization_direction=[0.6, 0.8, 0])
+    device = device_from_mapping(table, "made_up.toml")
+    device_mesh = build_device_mesh(device.geometry, MPI.COMM_WORLD)
+    problem = build_magnet(device, device_mesh).problem
+    assert "made_up_energy" in [term.name for term in problem.terms]
+    energy = problem.energies()["made_up_energy"]
+    assert energy == pytest.approx(-constant * 0.6**2 * problem.volume, rel=1e-12)
+    # a material without the parameter leaves the term out
+    plain = build_magnet(device_from_mapping(magnet_film_table()), device_mesh).problem
+    assert "made_up_energy" not in [term.name for term in plain.terms]

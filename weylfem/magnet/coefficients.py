@@ -7,7 +7,7 @@ conductor, the air around a magnet) carries zeros and takes no part in the LLG.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import ufl
@@ -36,27 +36,29 @@ class MagnetCoefficients:
     """M_s (A/m)"""
     exchange: fem.Function
     """A (J/m)"""
-    uniaxial_anisotropy: fem.Function
-    """K_u (J/m^3)"""
     anisotropy_axis: fem.Function
     """unit easy axis u (3-vector)"""
-    cubic_anisotropy: fem.Function
-    """K_c (J/m^3)"""
-    interfacial_dmi: fem.Function
-    """D_i (J/m^2)"""
-    bulk_dmi: fem.Function
-    """D_b (J/m^2)"""
     damping: fem.Function
     """alpha"""
-    orbital_magnetization: fem.Function
-    """M_W = sigma_AH mu_F / e (A/m, signed): the Weyl electrons' orbital magnetization per
-    unit m (docs/theory.md §3, "Equilibrium field")"""
     gyromagnetic_ratio: fem.Function
     """gamma (rad s^-1 T^-1)"""
     cell_tags: tuple[int, ...]
     """cell tag values of the magnetic regions"""
     cells: np.ndarray
     """local indices of the magnetic cells (owned and ghost)"""
+    device_mesh: DeviceMesh
+    regions: Mapping[str, MagneticRegion]
+    """the magnetic regions the coefficients come from (for `parameter`)"""
+    _parameters: dict[str, fem.Function] = field(default_factory=dict, repr=False)
+
+    def parameter(self, name: str) -> fem.Function:
+        """The DG0 function of the material quantity `name` (a `Material` field or
+        property, such as an energy term's `material_parameter`) over the magnetic regions,
+        0 where a material has none and off the magnet; built once."""
+        if name not in self._parameters:
+            values = {r: [getattr(g.material, name) or 0.0] for r, g in self.regions.items()}
+            self._parameters[name] = regionwise(self.device_mesh, name, values)
+        return self._parameters[name]
 
     def indicator(self) -> fem.Function:
         """A DG0 function, 1 on the magnetic cells and 0 elsewhere."""
@@ -103,18 +105,15 @@ def build_magnet_coefficients(
     return MagnetCoefficients(
         saturation_magnetization=scalar("M_s", lambda m: m.saturation_magnetization_A_per_m),
         exchange=scalar("A", lambda m: m.exchange_stiffness_J_per_m),
-        uniaxial_anisotropy=scalar("K_u", lambda m: m.uniaxial_anisotropy_J_per_m3),
         anisotropy_axis=regionwise(
             device_mesh, "anisotropy_axis", {r: axis(g) for r, g in regions.items()}, shape=(3,)
         ),
-        cubic_anisotropy=scalar("K_c", lambda m: m.cubic_anisotropy_J_per_m3),
-        interfacial_dmi=scalar("D_i", lambda m: m.interfacial_dmi_J_per_m2),
-        bulk_dmi=scalar("D_b", lambda m: m.bulk_dmi_J_per_m2),
         damping=scalar("alpha", lambda m: m.gilbert_damping),
-        orbital_magnetization=scalar("M_W", lambda m: m.orbital_magnetization_A_per_m),
         gyromagnetic_ratio=scalar("gamma", lambda m: m.gyromagnetic_ratio_rad_per_s_T),
         cell_tags=tags,
         cells=np.sort(cells).astype(np.int32),
+        device_mesh=device_mesh,
+        regions=dict(regions),
     )
 
 

@@ -14,7 +14,9 @@ m is a 3-vector in every mesh dimension; derivatives along axes the mesh lacks a
 
 A term that a material parameter switches on declares it with `@switched_on_by(PARAMETER)`
 (a `Material` field): the device's problem has the term when some magnetic material has a
-nonzero value (`OPTIONAL_TERMS`, read by `weylfem.magnet.setup`).
+nonzero value (`OPTIONAL_TERMS`, read by `weylfem.magnet.setup`), and its coefficient is
+`MagnetCoefficients.parameter(PARAMETER)`, the DG0 function built from the regions'
+materials.  A new term is that class plus its `Material` field (tests/test_term_registry.py).
 """
 
 from __future__ import annotations
@@ -112,7 +114,7 @@ class UniaxialAnisotropy(EnergyTerm):
     name = "uniaxial_anisotropy"
 
     def __init__(self, coefficients: MagnetCoefficients):
-        self.constant = coefficients.uniaxial_anisotropy
+        self.constant = coefficients.parameter(self.material_parameter)
         self.axis = coefficients.anisotropy_axis
 
     def density(self, m):
@@ -126,7 +128,7 @@ class CubicAnisotropy(EnergyTerm):
     name = "cubic_anisotropy"
 
     def __init__(self, coefficients: MagnetCoefficients):
-        self.constant = coefficients.cubic_anisotropy
+        self.constant = coefficients.parameter(self.material_parameter)
 
     def density(self, m):
         x2, y2, z2 = m[0] ** 2, m[1] ** 2, m[2] ** 2
@@ -178,9 +180,10 @@ class WeylOrbitalZeeman(EnergyTerm):
     the Zeeman term's field, static and time-dependent."""
 
     name = "weyl_orbital_zeeman"
+    material_parameter = "orbital_magnetization_A_per_m"
 
     def __init__(self, coefficients: MagnetCoefficients, zeeman: Zeeman):
-        self.orbital = coefficients.orbital_magnetization
+        self.orbital = coefficients.parameter(self.material_parameter)
         self.zeeman = zeeman
 
     def density(self, m):
@@ -194,7 +197,7 @@ class InterfacialDMI(EnergyTerm):
     name = "interfacial_dmi"
 
     def __init__(self, coefficients: MagnetCoefficients):
-        self.constant = coefficients.interfacial_dmi
+        self.constant = coefficients.parameter(self.material_parameter)
 
     def density(self, m):
         g = gradient3(m)
@@ -210,7 +213,7 @@ class BulkDMI(EnergyTerm):
     name = "bulk_dmi"
 
     def __init__(self, coefficients: MagnetCoefficients):
-        self.constant = coefficients.bulk_dmi
+        self.constant = coefficients.parameter(self.material_parameter)
 
     def density(self, m):
         g = gradient3(m)

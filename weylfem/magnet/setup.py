@@ -109,7 +109,7 @@ def build_magnet(
     zeeman = _zeeman(device, device_mesh, coefficients, regions)
     if zeeman is not None:
         terms.append(zeeman)
-        if any(material.orbital_magnetization_A_per_m for material in materials):
+        if any(getattr(m, WeylOrbitalZeeman.material_parameter) for m in materials):
             terms.append(WeylOrbitalZeeman(coefficients, zeeman))
     demagnetization = _demagnetization(device, device_mesh, coefficients)
     if demagnetization is not None:
