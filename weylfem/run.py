@@ -21,6 +21,7 @@ from mpi4py import MPI
 from weylfem import compat
 from weylfem.config import check_mesh
 from weylfem.coupled.setup import build_coupled
+from weylfem.depth import Depth
 from weylfem.device import Device
 from weylfem.geometry import DeviceMesh, build_device_mesh, measure_groups
 from weylfem.magnet.setup import build_magnet
@@ -52,6 +53,7 @@ def run_device(
     progress bar (drawn on a terminal only); `on_step(step, simulation)` is called after
     every step."""
     timings = Timings(comm)
+    depth = Depth.of(device)
     if device.dynamics is not None:
         directory = RunDirectory(out_dir, comm, resume)
     else:
@@ -61,7 +63,9 @@ def run_device(
             device_mesh = mesh_device(device, comm)
         with timings.phase("setup"):
             simulation = build_simulation(device, device_mesh)
-        outputs = run_loop(simulation, stage, timings, resume=resume, quiet=quiet, on_step=on_step)
+        outputs = run_loop(
+            simulation, stage, timings, resume=resume, quiet=quiet, on_step=on_step, depth=depth
+        )
         with timings.phase("output"):
             write_json(stage / "device.json", dataclasses.asdict(device), comm)
             outputs = {"results": "results.json", "device": "device.json", **outputs}
@@ -70,7 +74,8 @@ def run_device(
         with timings.phase("results"):
             results = {
                 **_header(device, simulation),
-                **simulation.report(),
+                **depth.describe(),
+                **depth.scale_report(simulation.report()),
                 "mesh": simulation.describe_mesh(),
                 "solver": simulation.describe_solver(),
                 "outputs": outputs,
@@ -83,8 +88,10 @@ def run_device(
 def build_simulation(device: Device, device_mesh: DeviceMesh) -> Simulation:
     """The simulation `device` asks for: magnetization dynamics ([dynamics]; coupled to
     the transport with the charge_valley model), transient transport ([transient]) or
-    steady transport."""
+    steady transport.  A 2D device with a depth is solved per metre of depth
+    (`Depth.solver_device`)."""
     check_mesh(device, device_mesh)
+    device = Depth.of(device).solver_device(device)
     if device.dynamics is not None:
         if device.physics.transport == "charge_valley":
             setup = build_coupled(device, device_mesh)
