@@ -39,11 +39,14 @@ CELLS_PER_SIZE = {2: 2.3, 3: 5.0}
 triangles about 2.3, tetrahedra about 5 per h^3)."""
 CELLS_PER_VERTEX = {2: 2.0, 3: 5.3}
 """Cells per vertex of gmsh's simplex meshes (about 2 triangles, 5 to 6 tetrahedra)."""
-BYTES_PER_CELL = {2: 1500.0, 3: 2500.0}
+BYTES_PER_CELL = {2: 1000.0, 3: 1500.0}
 """Peak memory per cell of meshing and mesh distribution (gmsh on rank 0, DOLFINx)."""
-BYTES_PER_DOF = {2: 3000.0, 3: 12000.0}
-"""Peak memory per dof of assembly and the linear solver (matrix, preconditioner or LU)."""
-BASE_BYTES = 300 * 2**20
+BYTES_PER_DOF = {2: 2000.0, 3: 4000.0}
+"""Peak memory per dof of assembly and the linear solver (matrix, LU or AMG).  With the
+cell constants: measured peak RSS of `weylfem run` 475 MB for a 2D charge_valley bar of
+9.3e4 cells and 9.4e4 dofs (estimate 491 MB), 419 MB in 3D for 6.9e4 cells and 3.0e4 dofs
+(estimate 433 MB)."""
+BASE_BYTES = 200 * 2**20
 """The interpreter, DOLFINx, PETSc and gmsh loaded, before any mesh."""
 
 MAX_CELLS = 5_000_000
@@ -78,6 +81,10 @@ class Estimate:
             f"{approx}{self.cells:.3g} cells, ~{self.dofs:.3g} dofs{steps},"
             f" ~{self.memory_bytes / GIB:.2g} GiB"
         )
+
+    def within(self, budget: Budget) -> bool:
+        """Whether the mesh is within `budget` (steps are checked by `check_budget`)."""
+        return self.cells <= budget.max_cells and self.memory_bytes <= budget.max_memory_bytes
 
     def as_dict(self) -> dict:
         """The estimate as results.json / mesh.json keys."""
