@@ -83,8 +83,12 @@ class Estimate:
         )
 
     def within(self, budget: Budget) -> bool:
-        """Whether the mesh is within `budget` (steps are checked by `check_budget`)."""
-        return self.cells <= budget.max_cells and self.memory_bytes <= budget.max_memory_bytes
+        """Whether the mesh, memory and time steps are within `budget`."""
+        return (
+            self.cells <= budget.max_cells
+            and self.memory_bytes <= budget.max_memory_bytes
+            and self.steps <= budget.max_steps
+        )
 
     def as_dict(self) -> dict:
         """The estimate as results.json / mesh.json keys."""
