@@ -8,7 +8,12 @@ layer of `size` over `distance`, growing linearly back over `transition`; the la
 volume is the facet area times the distance, capped at the adjacent region's volume).
 Refinements are those of the file and those the physics asks for
 (`weylfem.meshing.device_refinements`: valley layers, exchange length).  Overlapping
-layers are counted twice, so refined meshes are over- rather than under-estimated.  A
+layers are counted twice (an overestimate); a refinement reaching much farther than the
+size of the facet it refines toward (a small contact patch) is underestimated, since the
+slab misses the spread around the patch's edges (the 2D nonlocal strip of `weylfem init`
+with mesh_size 0.5: 580 estimated, 1667 meshed); so are meshes coarser than the geometry's
+small features, which gmsh resolves anyway.  Both errors are small next to the orders of
+magnitude the budget is for.  A
 `.msh` file is counted exactly.  From the cells: vertices and Lagrange nodes of the
 element degree (Euler's relation for simplices), dofs (unknowns per node of the physics:
 phi_c; phi_c, phi_v; m in the magnetic regions; the demagnetizing potential) and memory
