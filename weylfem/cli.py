@@ -17,6 +17,10 @@ from weylfem.version import __version__
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILURE = 1
+ALLOW_LARGE_HELP = (
+    "run even if the estimated mesh (cells, memory) or the number of steps exceeds the budget"
+    " that `weylfem check` prints"
+)
 
 
 def _say(text: str, stream=sys.stdout) -> None:
@@ -33,11 +37,22 @@ def _load(config: str | None):
     return device
 
 
+def _within_budget(device, config: str | None, allow_large: bool) -> None:
+    """Refuse (ConfigError) a run beyond the budget of `weylfem.estimate`, unless allowed."""
+    from weylfem.estimate import check_budget, estimate_run
+
+    source = config or "default device"
+    estimate = estimate_run(device, source)
+    if not allow_large:
+        check_budget(device, source, estimate)
+
+
 def _run(args) -> int:
     from weylfem import compat
     from weylfem.run import run_device, summary
 
     device = _load(args.config)
+    _within_budget(device, args.config, args.allow_large)
     if args.resume and device.dynamics is None:
         raise ConfigError(
             args.config or "default device",
@@ -57,6 +72,7 @@ def _mesh(args) -> int:
     from weylfem.run import mesh_only, mesh_summary
 
     device = _load(args.config)
+    _within_budget(device, args.config, args.allow_large)
     compat.quiet_jit_logging()
     _say(mesh_summary(mesh_only(device, args.out)))
     _say(f"mesh written to {Path(args.out).resolve()}")
@@ -78,7 +94,12 @@ def _init(args) -> int:
 
 
 def _check(args) -> int:
+    from weylfem.estimate import Budget, check_budget, estimate_run
+
     device = _load(args.config)
+    estimate = estimate_run(device, args.config)
+    if not args.allow_large:
+        check_budget(device, args.config, estimate)
     regions = ", ".join(f"{r} ({device.regions[r].material})" for r in device.regions)
     contacts = ", ".join(device.contacts) or "none"
     text = f"{device.geometry.kind} geometry, regions {regions}, contacts {contacts}"
@@ -88,6 +109,9 @@ def _check(args) -> int:
             f" {device.dynamics.end_time_s:g} s ({device.dynamics.steps()} steps)"
         )
     _say(f"{args.config}: ok: {device.name}: {text}")
+    budget = Budget()
+    within = "within" if estimate.within(budget) else "beyond (--allow-large)"
+    _say(f"estimate: {estimate.describe()}; {within} the budget ({budget.describe()})")
     return 0
 
 
@@ -123,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="continue a magnetization-dynamics run in OUT from its last checkpoint",
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--allow-large", action="store_true", help=ALLOW_LARGE_HELP)
     run.set_defaults(handler=_run)
 
     mesh = commands.add_parser("mesh", help="mesh a device; write the tagged mesh and a preview")
@@ -130,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     mesh.add_argument(
         "--out", default="weylfem-mesh", help="output directory (default: %(default)s)"
     )
+    mesh.add_argument("--allow-large", action="store_true", help=ALLOW_LARGE_HELP)
     mesh.set_defaults(handler=_mesh)
 
     init = commands.add_parser("init", help="write the default device as an annotated TOML file")
@@ -139,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="validate a device file without solving")
     check.add_argument("config", help="device TOML file")
+    check.add_argument("--allow-large", action="store_true", help=ALLOW_LARGE_HELP)
     check.set_defaults(handler=_check)
 
     materials = commands.add_parser("materials", help="list materials, or show one")

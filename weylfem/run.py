@@ -21,6 +21,7 @@ from mpi4py import MPI
 from weylfem import compat
 from weylfem.config import check_mesh
 from weylfem.coupled.setup import build_coupled
+from weylfem.depth import Depth
 from weylfem.device import Device
 from weylfem.geometry import DeviceMesh, build_device_mesh, measure_groups
 from weylfem.magnet.setup import build_magnet
@@ -52,6 +53,7 @@ def run_device(
     progress bar (drawn on a terminal only); `on_step(step, simulation)` is called after
     every step."""
     timings = Timings(comm)
+    depth = Depth.of(device)
     if device.dynamics is not None:
         directory = RunDirectory(out_dir, comm, resume)
     else:
@@ -61,7 +63,9 @@ def run_device(
             device_mesh = mesh_device(device, comm)
         with timings.phase("setup"):
             simulation = build_simulation(device, device_mesh)
-        outputs = run_loop(simulation, stage, timings, resume=resume, quiet=quiet, on_step=on_step)
+        outputs = run_loop(
+            simulation, stage, timings, resume=resume, quiet=quiet, on_step=on_step, depth=depth
+        )
         with timings.phase("output"):
             write_json(stage / "device.json", dataclasses.asdict(device), comm)
             outputs = {"results": "results.json", "device": "device.json", **outputs}
@@ -70,7 +74,8 @@ def run_device(
         with timings.phase("results"):
             results = {
                 **_header(device, simulation),
-                **simulation.report(),
+                **depth.describe(),
+                **depth.scale_report(simulation.report()),
                 "mesh": simulation.describe_mesh(),
                 "solver": simulation.describe_solver(),
                 "outputs": outputs,
@@ -83,8 +88,10 @@ def run_device(
 def build_simulation(device: Device, device_mesh: DeviceMesh) -> Simulation:
     """The simulation `device` asks for: magnetization dynamics ([dynamics]; coupled to
     the transport with the charge_valley model), transient transport ([transient]) or
-    steady transport."""
+    steady transport.  A 2D device with a depth is solved per metre of depth
+    (`Depth.solver_device`)."""
     check_mesh(device, device_mesh)
+    device = Depth.of(device).solver_device(device)
     if device.dynamics is not None:
         if device.physics.transport == "charge_valley":
             setup = build_coupled(device, device_mesh)
@@ -112,36 +119,61 @@ def summary(results: dict) -> str:
     """A short human-readable summary of a run."""
     if "dynamics" in results:
         return _dynamics_summary(results)
-    mesh, solver = results["mesh"], results["solver"]
+    mesh, solver, units = results["mesh"], results["solver"], _units(results)
     lines = [
-        f"weylfem {results['weylfem_version']}: {results['device']} ({results['model']} model)",
+        f"weylfem {results['weylfem_version']}: {results['device']} ({results['model']} model)"
+        + _extent(results),
         f"mesh: {mesh['cells']} cells, {mesh['vertices']} vertices, {mesh['dofs']} dofs "
         f"on {mesh['ranks']} rank(s)",
         f"solver: {solver['kind']}, {solver['ksp_type']}/{solver['pc_type']}, "
         f"{solver['iterations']} iterations, relative residual {solver['residual']:.1e}",
-        "contacts:",
     ]
+    if "transient" in results:
+        transient = results["transient"]
+        lines.append(
+            f"transient: {transient['steps']} steps of {transient['time_step_s']:.3e} s"
+            f" to t = {transient['final_time_s']:.6e} s ({transient['waveform']} drive)"
+        )
+    lines.append("contacts:")
     for name, contact in results["contacts"].items():
         lines.append(
-            f"  {name:>20}: V = {contact['voltage_V']: .6e} V   I = {contact['current_A']: .6e} A"
-            f"   ({contact['drive']})"
+            f"  {name:>20}: V = {contact['voltage_V']: .6e} V"
+            f"   I = {contact['current_A']: .6e} {units['current']}   ({contact['drive']})"
         )
     if "two_terminal_resistance_ohm" in results:
-        lines.append(f"two-terminal resistance: {results['two_terminal_resistance_ohm']:.6e} ohm")
+        resistance = results["two_terminal_resistance_ohm"]
+        lines.append(f"two-terminal resistance: {resistance:.6e} {units['resistance']}")
     if results.get("nonlocal_resistances_ohm"):  # a transient run has none
         lines.append("four-probe (nonlocal) resistances:")
         for name, value in results["nonlocal_resistances_ohm"].items():
-            lines.append(f"  {name:>20}: {value: .6e} ohm")
+            lines.append(f"  {name:>20}: {value: .6e} {units['resistance']}")
     lines.append(f"time: {results['timings_s']['total']:.2f} s")
     return "\n".join(lines)
 
 
+def _units(results: dict) -> dict[str, str]:
+    """The units of extensive quantities in `results` (per metre of depth for a 2D device
+    without a depth; `weylfem.depth`)."""
+    return results.get("units") or Depth(3, None).units
+
+
+def _extent(results: dict) -> str:
+    """', 2D per metre of depth' or ', 2D of depth D m' (nothing for 3D)."""
+    if results.get("per_unit_depth"):
+        return ", 2D: per metre of depth"
+    if results.get("depth_m") is not None:
+        return f", 2D of depth {results['depth_m']:.6g} m"
+    return ""
+
+
 def _dynamics_summary(results: dict) -> str:
     mesh, solver, final = results["mesh"], results["solver"], results["final"]
+    units = _units(results)
     dynamics, relaxation = results["dynamics"], results["relaxation"]
     m = ", ".join(f"{value:.6f}" for value in final["average_magnetization"])
     lines = [
-        f"weylfem {results['weylfem_version']}: {results['device']} ({results['model']})",
+        f"weylfem {results['weylfem_version']}: {results['device']} ({results['model']})"
+        + _extent(results),
         f"mesh: {mesh['cells']} cells, {mesh['vertices']} vertices, {mesh['magnetic_nodes']}"
         f" magnetic nodes on {mesh['ranks']} rank(s)",
         f"terms: {', '.join(results['magnetization']['energy_terms'])}"
@@ -157,20 +189,20 @@ def _dynamics_summary(results: dict) -> str:
         f"dynamics: {dynamics['steps']} {solver['scheme']} steps of {dynamics['time_step_s']:.3e} s"
         f" to t = {dynamics['final_time_s']:.6e} s ({solver['kind']})"
         + ("" if resumed is None else f", resumed from step {resumed}"),
-        f"final <m> = ({m}), energy {final['energies_J']['total']:.6e} J,"
+        f"final <m> = ({m}), energy {final['energies_J']['total']:.6e} {units['energy']},"
         f" max |m x B_eff| = {final['max_torque_T']:.2e} T",
     ]
     if "energy_balance" in results:
         balance = results["energy_balance"]
         lines.append(
-            f"energy balance: residual {balance['residual_J']:.3e} J"
+            f"energy balance: residual {balance['residual_J']:.3e} {units['energy']}"
             f" ({balance['relative_residual']:.1e} of the terms)"
         )
         for name, contact in results["contacts"].items():
             average = results["average_voltages_V"][name]
             lines.append(
                 f"  {name:>20}: V = {contact['voltage_V']: .6e} V (average {average: .6e} V)"
-                f"   I = {contact['current_A']: .6e} A"
+                f"   I = {contact['current_A']: .6e} {units['current']}"
             )
         for name, torque in results["interface_torques"].items():
             per_area = ", ".join(f"{v: .4e}" for v in torque["torque_per_area_J_per_m2"]["total"])

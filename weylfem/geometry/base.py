@@ -39,6 +39,9 @@ class Geometry:
     mesh_size: float = check(positive, default=0.5)
     """largest element edge, in length_unit"""
     length_unit: LengthUnit = "um"
+    depth: float | None = check(positive, default=None)
+    """2D only: the device's extent along z, in length_unit; currents, resistances, powers
+    and energies are then those of the real device (None: per metre of depth)"""
     refine: tuple[Refinement, ...] = ()
     """explicit refinements toward named groups"""
     resolve_valley_layers: bool = False
@@ -65,6 +68,8 @@ class Geometry:
 
     def validate(self) -> Iterator[tuple[str, str]]:
         """Cross-field checks: yields (key, expected)."""
+        if self.depth is not None and self.dimension != 2:
+            yield "depth", "expected no value unless dimension = 2 (a 3D device has its own)"
         groups = set(self.cell_groups()) | set(self.facet_groups())
         for i, refinement in enumerate(self.refine):
             for name in refinement.groups:

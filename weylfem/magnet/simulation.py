@@ -19,6 +19,7 @@ from typing import Protocol
 
 from dolfinx import fem
 
+from weylfem.depth import Depth
 from weylfem.device import Device
 from weylfem.magnet.checkpoint import (
     capture,
@@ -251,7 +252,8 @@ class MagnetDynamics:
         """<m> and the energies against time (series.png, drawn by rank 0)."""
         if self.device_mesh.comm.rank == 0:
             series = read_series(directory / self.files.series)
-            plot_magnetization_series(directory / "series.png", series, self.device.name)
+            unit = Depth.of(self.device).units["energy"]
+            plot_magnetization_series(directory / "series.png", series, self.device.name, unit)
         return {"series_png": "series.png"}
 
     def describe_mesh(self) -> dict:

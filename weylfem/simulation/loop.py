@@ -21,6 +21,7 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
+from weylfem.depth import Depth
 from weylfem.output.series import SeriesFile
 from weylfem.output.writers import FieldFile, xdmf_times
 from weylfem.progress import ProgressBar
@@ -39,10 +40,12 @@ def run_loop(
     resume: bool = False,
     quiet: bool = False,
     on_step: StepObserver | None = None,
+    depth: Depth | None = None,
 ) -> dict[str, str]:
     """Run `simulation` to the end of its schedule, writing into `directory` (collective);
     returns the files written, by output key.  `resume` continues from the checkpoint;
-    `quiet` hides the progress bar.  Phases timed: the start's own, `steps`, `output`."""
+    `quiet` hides the progress bar; `depth` scales the series of a 2D device with a depth
+    (`weylfem.depth`).  Phases timed: the start's own, `steps`, `output`."""
     schedule, comm = simulation.schedule, simulation.device_mesh.comm
     first = 0
     if resume:
@@ -51,7 +54,7 @@ def run_loop(
         first = simulation.restore(directory / simulation.files.checkpoint)
     else:
         simulation.start(timings)
-    files = _RunFiles(directory, simulation, first if resume else None)
+    files = _RunFiles(directory, simulation, first if resume else None, depth)
     bar = ProgressBar(first, schedule.steps, schedule.end_time_s, comm, enabled=not quiet)
     try:
         if not resume:
@@ -79,17 +82,25 @@ def _due(step: int, every: int | None, final: bool) -> bool:
 class _RunFiles:
     """The series, snapshot and checkpoint files of one run directory (collective)."""
 
-    def __init__(self, directory: Path, simulation: Simulation, resume_step: int | None):
+    def __init__(
+        self,
+        directory: Path,
+        simulation: Simulation,
+        resume_step: int | None,
+        depth: Depth | None = None,
+    ):
         self.simulation = simulation
+        self.depth = depth
         self.schedule, names = simulation.schedule, simulation.files
         device_mesh = simulation.device_mesh
         comm = device_mesh.comm
         self.written: dict[str, str] = {}
         self.series = None
         if names.series is not None:
+            self.columns = simulation.series_columns()
             self.series = SeriesFile(
                 directory / names.series,
-                simulation.series_columns(),
+                self.columns,
                 comm,
                 keep_until=resume_step,
             )
@@ -114,7 +125,10 @@ class _RunFiles:
         """The outputs due after `step` (`final`: the last step)."""
         simulation, schedule = self.simulation, self.schedule
         if self.series is not None and _due(step, schedule.series_every, final):
-            self.series.write(simulation.series_row(step))
+            row = simulation.series_row(step)
+            if self.depth is not None:
+                row = self.depth.scale_row(self.columns, row)
+            self.series.write(row)
         time_s = simulation.time_s
         snapshot = _due(step, schedule.snapshot_every, final)
         if self.snapshots is not None and snapshot and time_s > self.written_until:

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from dolfinx import fem
 
+from weylfem.depth import Depth
 from weylfem.device import Device
 from weylfem.output.pictures import render_png
 from weylfem.output.plots import plot_four_probe, plot_series
@@ -115,8 +116,12 @@ class SteadyTransport(_TransportRun):
             outputs[f"{field.name}_png"] = f"{field.name}.png"
         resistances = self.four_probe_resistances()
         if resistances:
-            report = {"device": self.device.name, "nonlocal_resistances_ohm": resistances}
-            plot_four_probe(directory / "four_probe.png", report, self.device_mesh.comm)
+            depth = Depth.of(self.device)
+            report = depth.scale_report(
+                {"device": self.device.name, "nonlocal_resistances_ohm": resistances}
+            )
+            unit = depth.units["resistance"]
+            plot_four_probe(directory / "four_probe.png", report, self.device_mesh.comm, unit)
             outputs["four_probe_png"] = "four_probe.png"
         return outputs
 
@@ -212,7 +217,15 @@ class TransientTransportRun(_TransportRun):
 
     def write_pictures(self, directory: Path) -> dict[str, str]:
         """The contacts' voltages and currents against time (series.png)."""
-        plot_series(directory / "series.png", self.series, self.device.name, self.device_mesh.comm)
+        depth = Depth.of(self.device)
+        plot_series(
+            directory / "series.png",
+            self.series,
+            self.device.name,
+            self.device_mesh.comm,
+            depth.factor,
+            depth.units["current"],
+        )
         return {"series_png": "series.png"}
 
     def describe_solver(self) -> dict:
