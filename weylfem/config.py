@@ -9,7 +9,10 @@ Errors are `ConfigError("FILE", "KEY", "expected ...")`.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
+import os
+import stat
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
@@ -86,25 +89,148 @@ def default_device() -> Device:
     return parse_device(default_device_text(), DEFAULT_DEVICE_SOURCE)
 
 
+MAX_FILE_BYTES = 1 << 20
+"""Largest device file read (1 MiB): a device file is a few kB; anything larger (or an
+endless device such as /dev/zero) is refused, not read into memory."""
+MAX_NESTING = 32
+"""Deepest nesting of arrays, inline tables and tables in a device file (the deepest a
+device needs is about 5); deeper input is refused before the TOML parser recurses."""
+
+
 def load_device(path: str | Path) -> Device:
-    """Read and validate a device TOML file."""
+    """Read and validate a device TOML file: at most MAX_FILE_BYTES of UTF-8 text."""
+    return parse_device(read_device_text(path), str(path))
+
+
+def read_device_text(path: str | Path) -> str:
+    """The text of a device file, read with the size cap MAX_FILE_BYTES (also from a
+    device or a pipe) and decoded as UTF-8; ConfigError otherwise."""
     path = Path(path)
+    source = str(path)
+    limit = f"at most {MAX_FILE_BYTES} bytes ({MAX_FILE_BYTES >> 20} MiB)"
     try:
-        text = path.read_text()
+        # non-blocking open: a named pipe without a writer reads as empty instead of hanging
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(descriptor, "rb") as file:
+            info = os.fstat(descriptor)
+            if stat.S_ISREG(info.st_mode) and info.st_size > MAX_FILE_BYTES:
+                raise ConfigError(
+                    source, "(file)", f"expected a device file of {limit}, got {info.st_size} bytes"
+                )
+            if hasattr(os, "set_blocking"):
+                os.set_blocking(descriptor, True)
+            data = file.read(MAX_FILE_BYTES + 1)
     except OSError as error:
+        reason = error.strerror or str(error)
+        raise ConfigError(source, "(file)", f"expected a readable TOML file ({reason})") from None
+    if len(data) > MAX_FILE_BYTES:
         raise ConfigError(
-            str(path), "(file)", f"expected a readable TOML file ({error.strerror})"
+            source, "(file)", f"expected a device file of {limit}, got more (not a regular file?)"
+        )
+    return decode_device_bytes(data, source)
+
+
+_BYTE_ORDER_MARKS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
+def decode_device_bytes(data: bytes, source: str) -> str:
+    """`data` decoded as UTF-8 (a UTF-8 byte-order mark is dropped); ConfigError naming
+    what was found and its byte offset otherwise (NUL bytes included: binary files)."""
+    expected = "expected a UTF-8 TOML file, got"
+    for mark, encoding in _BYTE_ORDER_MARKS:
+        if data.startswith(mark):
+            raise ConfigError(
+                source,
+                "(file)",
+                f"{expected} {encoding} text (byte-order mark {mark.hex()} at byte offset 0;"
+                " save it as UTF-8)",
+            )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        byte = data[error.start : error.start + 1].hex()
+        raise ConfigError(
+            source,
+            "(file)",
+            f"{expected} the byte 0x{byte}, not UTF-8 ({error.reason}, byte offset"
+            f" {error.start}): a binary file, or another encoding?",
         ) from None
-    return parse_device(text, str(path))
+    if "\x00" in text:
+        raise ConfigError(
+            source, "(file)", f"{expected} a NUL byte (byte offset {data.index(0)}): a binary file?"
+        )
+    return text.removeprefix("\ufeff")
 
 
 def parse_device(text: str, source: str) -> Device:
     """Parse TOML text; `source` names it in error messages."""
+    _check_text_nesting(text, source)
     try:
         table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(source, "(file)", f"expected valid TOML ({error})") from None
+    except RecursionError:  # nesting the scan did not count: still one line
+        raise ConfigError(source, "(file)", _too_deep()) from None
+    _check_table_nesting(table, source)
     return device_from_mapping(table, source)
+
+
+def _too_deep(where: str = "") -> str:
+    return f"expected arrays and tables nested at most {MAX_NESTING} deep, got deeper{where}"
+
+
+def _check_text_nesting(text: str, source: str) -> None:
+    """Refuse brackets and braces nested deeper than MAX_NESTING, counted outside strings
+    and comments, before the recursive TOML parser sees them (it would exhaust the
+    stack).  The scan is lexical: the parser still checks the syntax."""
+    depth, line, i, n = 0, 1, 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        if c in "\"'":
+            quote = c * 3 if text.startswith(c * 3, i) else c
+            i += len(quote)
+            while i < n and not text.startswith(quote, i):
+                if text[i] == "\\" and c == '"':
+                    i += 1
+                elif text[i] == "\n":
+                    if len(quote) == 1:
+                        break  # an unterminated string: the parser reports it
+                    line += 1
+                i += 1
+            i += len(quote)
+            continue
+        if c == "\n":
+            line += 1
+        elif c in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise ConfigError(source, "(file)", _too_deep(f" (line {line})"))
+        elif c in "]}":
+            depth = max(0, depth - 1)
+        i += 1
+
+
+def _check_table_nesting(table: Mapping[str, Any], source: str) -> None:
+    """Refuse tables nested deeper than MAX_NESTING through dotted keys or table headers
+    ([a.b.c...], which the parser reads without recursion).  Iterative."""
+    pending: list[tuple[Any, int, str]] = [(table, 0, "")]
+    while pending:
+        value, depth, key = pending.pop()
+        if depth > MAX_NESTING:
+            raise ConfigError(source, key, _too_deep())
+        if isinstance(value, Mapping):
+            pending.extend((v, depth + 1, f"{key}.{k}" if key else k) for k, v in value.items())
+        elif isinstance(value, list):
+            pending.extend((v, depth + 1, key) for v in value)
 
 
 def device_from_mapping(table: Mapping[str, Any], source: str = "<mapping>") -> Device:
