@@ -38,12 +38,12 @@ from weylfem.device import (
     Transient,
     Wall,
 )
-from weylfem.errors import ConfigError
+from weylfem.errors import ConfigError, has_controls
 from weylfem.geometry import GEOMETRIES, DeviceMesh
 from weylfem.magnet import torques as _registered_torques  # noqa: F401  [torques.*]
 from weylfem.magnet.demag import shell_spheres
 from weylfem.materials import COUPLING_INPUTS, HALL_INPUTS, MATERIALS, Material
-from weylfem.schema import convert, from_table
+from weylfem.schema import convert, from_table, shown
 
 DEFAULT_DEVICE_SOURCE = "<default device>"
 
@@ -244,6 +244,7 @@ def device_from_mapping(table: Mapping[str, Any], source: str = "<mapping>") -> 
     for key in _REQUIRED:
         if key not in table:
             raise ConfigError(source, key, "missing; expected a table")
+    _check_name_characters(table, source)
     sections = {
         key: convert(table[key], hint, source, key)
         for key, hint in _SECTIONS.items()
@@ -252,6 +253,16 @@ def device_from_mapping(table: Mapping[str, Any], source: str = "<mapping>") -> 
     physics = sections.get("physics", Physics())
     if "contacts" not in table and physics.transport != "none":
         raise ConfigError(source, "contacts", "missing; expected a table")
+    if physics.transport == "none":
+        for key in _TRANSPORT_SECTIONS:
+            if sections.get(key):
+                raise ConfigError(
+                    source,
+                    key,
+                    f'expected no {key} with physics.transport = "none" (nothing carries a'
+                    f" current), got {', '.join(sections[key])}: remove them, or choose"
+                    ' transport = "ohmic" or "charge_valley"',
+                )
     for key, names in _FILE_KEYS.items():
         if sections.get(key) is not None:
             sections[key] = _relative_to(sections[key], names, source)
@@ -266,9 +277,37 @@ def device_from_mapping(table: Mapping[str, Any], source: str = "<mapping>") -> 
     return device
 
 
+_NAMED_SECTIONS = ("regions", "materials", "contacts", "interfaces", "walls", "four_probe")
+"""Sections whose table names are user-chosen names (printed in messages and results)."""
+_TRANSPORT_SECTIONS = ("contacts", "interfaces", "walls", "four_probe")
+"""Sections that only a transport model uses."""
+
+
+def _check_name_characters(table: Mapping[str, Any], source: str) -> None:
+    """Names (of regions, materials, contacts, ..., and the device's) must be printable:
+    a newline or an escape sequence in a name would break or colour every line that
+    names it (summaries, results, error messages)."""
+    named = [
+        (f"{section}.{name}", name)
+        for section in _NAMED_SECTIONS
+        if isinstance(table.get(section), Mapping)
+        for name in table[section]
+    ]
+    if isinstance(table.get("name"), str):
+        named.append(("name", table["name"]))
+    for key, name in named:
+        if (key != "name" and not name.strip()) or has_controls(name):
+            raise ConfigError(
+                source,
+                key,
+                "expected a name of printable characters, not blank and without control"
+                f" characters (newlines, tabs, escape sequences), got {name!r}",
+            )
+
+
 def _geometry(table: Any, source: str):
     if not isinstance(table, Mapping):
-        raise ConfigError(source, "geometry", f"expected a table, got {table!r}")
+        raise ConfigError(source, "geometry", f"expected a table, got {shown(table)}")
     kind = table.get("kind")
     if kind not in GEOMETRIES:
         raise ConfigError(source, "geometry.kind", f"expected one of: {', '.join(GEOMETRIES)}")
@@ -299,12 +338,12 @@ def _relative_to(section: Any, names: tuple[str, ...], source: str) -> Any:
 def _materials(table: Any, regions: Mapping[str, Region], source: str) -> dict[str, Material]:
     """User-defined materials (optionally `base`d on a library one) plus the library ones used."""
     if not isinstance(table, Mapping):
-        raise ConfigError(source, "materials", f"expected a table, got {table!r}")
+        raise ConfigError(source, "materials", f"expected a table, got {shown(table)}")
     materials: dict[str, Material] = {}
     for name, entry in table.items():
         key = f"materials.{name}"
         if not isinstance(entry, Mapping):
-            raise ConfigError(source, key, f"expected a table, got {entry!r}")
+            raise ConfigError(source, key, f"expected a table, got {shown(entry)}")
         entry = dict(entry)
         base = entry.pop("base", None)
         merged: dict[str, Any] = {}
@@ -606,10 +645,6 @@ def unused_settings(device: Device) -> list[str]:
         for section in ("walls", "interfaces"):
             if getattr(device, section):
                 warnings.append(f"{section}: valley relaxation is not used by the 'ohmic' model")
-    if device.physics.transport == "none":
-        for section in ("contacts", "walls", "interfaces", "four_probe"):
-            if getattr(device, section):
-                warnings.append(f"{section} are not used without transport (transport = 'none')")
     if device.magnetization is not None and device.dynamics is None:
         warnings.append("[magnetization] is used only by [dynamics]")
     return warnings
