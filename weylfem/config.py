@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import tomllib
 
 from weylfem.device import (
@@ -39,8 +40,10 @@ from weylfem.device import (
     Wall,
 )
 from weylfem.errors import ConfigError, has_controls
+from weylfem.field_files import read_grid
 from weylfem.geometry import GEOMETRIES, DeviceMesh
 from weylfem.magnet import torques as _registered_torques  # noqa: F401  [torques.*]
+from weylfem.magnet.checkpoint import check_checkpoint_file
 from weylfem.magnet.demag import shell_spheres
 from weylfem.materials import COUPLING_INPUTS, HALL_INPUTS, MATERIALS, Material
 from weylfem.schema import convert, from_table, shown
@@ -422,8 +425,8 @@ def _check_names(device: Device, source: str) -> None:
                 )
     for name in ("magnetic_field_file", "magnetization_file"):
         path = getattr(device.fields, name)
-        if path is not None and not Path(path).is_file():
-            raise ConfigError(source, f"fields.{name}", f"expected a readable .npz file: {path}")
+        if path is not None:
+            _check_field_file(path, device.geometry.dimension, f"fields.{name}", source)
     if device.transient is not None and device.physics.transport != "charge_valley":
         raise ConfigError(
             source,
@@ -458,6 +461,15 @@ def _check_names(device: Device, source: str) -> None:
     for name in device.walls:
         if name in device.contacts:
             raise ConfigError(source, f"walls.{name}", "expected a boundary that is not a contact")
+
+
+def _check_field_file(path: str, dimension: int, key: str, source: str) -> np.ndarray:
+    """The values of the field file `path` (checked: readable, axes, shape, finite);
+    ConfigError at `source`: `key`, naming the file, otherwise."""
+    try:
+        return read_grid(path, dimension, key)[1]
+    except ConfigError as error:
+        raise ConfigError(source, key, f"{error.expected} in {path}") from None
 
 
 def _check_magnetization(device: Device, source: str) -> None:
@@ -536,12 +548,8 @@ def _check_magnetization(device: Device, source: str) -> None:
                 " or magnetization.initial_state_file)",
             )
     path = magnetization.initial_state_file
-    if path is not None and not Path(path).is_file():
-        raise ConfigError(
-            source,
-            "magnetization.initial_state_file",
-            f"expected the checkpoint.npz of an earlier run: {path}",
-        )
+    if path is not None:
+        check_checkpoint_file(path, source, "magnetization.initial_state_file")
     _check_demagnetization_groups(device, regions, source)
     if device.physics.transport == "charge_valley":
         check_valley_coupling({name: device.material_of(name) for name in regions}, source)
