@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import math
 import os
 import stat
 from collections.abc import Mapping
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 import tomllib
 
+from weylfem.constants import ELEMENTARY_CHARGE
 from weylfem.device import (
     AppliedField,
     Contact,
@@ -45,7 +47,13 @@ from weylfem.geometry import GEOMETRIES, DeviceMesh
 from weylfem.magnet import torques as _registered_torques  # noqa: F401  [torques.*]
 from weylfem.magnet.checkpoint import check_checkpoint_file
 from weylfem.magnet.demag import shell_spheres
-from weylfem.materials import COUPLING_INPUTS, HALL_INPUTS, MATERIALS, Material
+from weylfem.materials import (
+    COUPLING_INPUTS,
+    HALL_INPUTS,
+    MATERIALS,
+    Material,
+    derived_quantities,
+)
 from weylfem.schema import convert, from_table, shown
 
 DEFAULT_DEVICE_SOURCE = "<default device>"
@@ -277,6 +285,7 @@ def device_from_mapping(table: Mapping[str, Any], source: str = "<mapping>") -> 
     )
     _check_names(device, source)
     _check_magnetization(device, source)
+    _check_magnitudes(device, source, _check_field_files(device, source))
     return device
 
 
@@ -423,10 +432,6 @@ def _check_names(device: Device, source: str) -> None:
                 raise ConfigError(
                     source, f"four_probe.{name}.{key}", f"expected two different contacts: {pair}"
                 )
-    for name in ("magnetic_field_file", "magnetization_file"):
-        path = getattr(device.fields, name)
-        if path is not None:
-            _check_field_file(path, device.geometry.dimension, f"fields.{name}", source)
     if device.transient is not None and device.physics.transport != "charge_valley":
         raise ConfigError(
             source,
@@ -463,13 +468,23 @@ def _check_names(device: Device, source: str) -> None:
             raise ConfigError(source, f"walls.{name}", "expected a boundary that is not a contact")
 
 
-def _check_field_file(path: str, dimension: int, key: str, source: str) -> np.ndarray:
-    """The values of the field file `path` (checked: readable, axes, shape, finite);
-    ConfigError at `source`: `key`, naming the file, otherwise."""
-    try:
-        return read_grid(path, dimension, key)[1]
-    except ConfigError as error:
-        raise ConfigError(source, key, f"{error.expected} in {path}") from None
+def _check_field_files(device: Device, source: str) -> dict[str, float]:
+    """Read and check the field files (readable, axes, shape, finite values); returns the
+    largest |B| of the magnetic-field file by key.  ConfigError at `source`: the key,
+    naming the file, otherwise."""
+    largest = {}
+    for name in ("magnetic_field_file", "magnetization_file"):
+        path, key = getattr(device.fields, name), f"fields.{name}"
+        if path is None:
+            continue
+        try:
+            values = read_grid(path, device.geometry.dimension, key)[1]
+        except ConfigError as error:
+            raise ConfigError(source, key, f"{error.expected} in {path}") from None
+        if name == "magnetic_field_file" and values.size:
+            with np.errstate(over="ignore"):
+                largest[key] = float(np.max(np.linalg.norm(values, axis=-1)))
+    return largest
 
 
 def _check_magnetization(device: Device, source: str) -> None:
@@ -553,6 +568,151 @@ def _check_magnetization(device: Device, source: str) -> None:
     _check_demagnetization_groups(device, regions, source)
     if device.physics.transport == "charge_valley":
         check_valley_coupling({name: device.material_of(name) for name in regions}, source)
+
+
+MAGNITUDE_RANGE = (1e-100, 1e100)
+"""Magnitudes (SI units) a nonzero number input must lie within, and the largest
+magnitude of a derived coefficient and of its products with the field: far beyond any
+physical value, and far enough inside floating-point range (1e+-308) that the assembled
+operator (coefficients times powers of the cell size) and the solvers' norms of it stay
+finite.  sigma = 1e300 S/m or B = 1e300 T are refused here instead of ending in a
+failed factorization after meshing."""
+
+
+def _out_of_range(value: float, lower: bool = True) -> bool:
+    """True for a non-finite value, or a nonzero one outside MAGNITUDE_RANGE (only its
+    upper end with lower = False)."""
+    low, high = MAGNITUDE_RANGE
+    size = abs(value)
+    return not math.isfinite(value) or size > high or (lower and 0 < size < low)
+
+
+def _range_message(value: float, unit: str, lower: bool = True) -> str:
+    low, high = MAGNITUDE_RANGE
+    bounds = f"between {low:g} and {high:g} {unit} (or 0)" if lower else f"at most {high:g} {unit}"
+    return (
+        f"expected a magnitude {bounds}: beyond that the operator leaves floating-point"
+        f" range; got {value:.6g}"
+    ).replace("  ", " ")
+
+
+def _check_magnitudes(device: Device, source: str, file_fields: Mapping[str, float]) -> None:
+    """Every number input, derived coefficient and product with the field that enters an
+    operator lies within MAGNITUDE_RANGE; ConfigError naming the input otherwise."""
+    for name, material in device.materials.items():
+        if material is MATERIALS.get(name):
+            continue  # a library material's numbers are checked by its tests
+        _check_material_magnitudes(material, f"materials.{name}", source)
+    numbers: list[tuple[str, float, str]] = []
+    for name, contact in device.contacts.items():
+        numbers += [
+            (f"contacts.{name}.voltage_V", contact.voltage_V or 0.0, "V"),
+            (f"contacts.{name}.current_A", contact.current_A or 0.0, "A"),
+            (
+                f"contacts.{name}.valley_conductance_S_per_m2",
+                contact.valley_conductance_S_per_m2 or 0.0,
+                "S/m^2",
+            ),
+        ]
+    for section in ("walls", "interfaces"):
+        for name, entry in getattr(device, section).items():
+            key = f"{section}.{name}.valley_conductance_S_per_m2"
+            numbers.append((key, entry.valley_conductance_S_per_m2, "S/m^2"))
+    for section in ("transient", "dynamics"):
+        if (entry := getattr(device, section)) is not None:
+            numbers += [
+                (f"{section}.time_step_s", entry.time_step_s, "s"),
+                (f"{section}.end_time_s", entry.end_time_s, "s"),
+            ]
+    fields = _field_magnitudes(device, file_fields)
+    numbers += [(key, size, "T") for key, size in fields.items()]
+    for key, value, unit in numbers:
+        lower = not key.endswith("_T")  # a weak field is harmless
+        if _out_of_range(value, lower):
+            raise ConfigError(source, key, _range_message(value, unit, lower))
+    if fields:
+        _check_field_products(device, fields, source)
+
+
+def _check_material_magnitudes(material: Material, key: str, source: str) -> None:
+    """A user material's inputs and derived coefficients within MAGNITUDE_RANGE."""
+    inputs = [
+        (f"{key}.{f.name}", getattr(material, f.name), f.metadata.get("unit", ""))
+        for f in dataclasses.fields(material)
+        if isinstance(getattr(material, f.name), float)
+    ]
+    for i, carrier in enumerate(material.carriers):
+        inputs += [
+            (f"{key}.carriers[{i}].mobility_m2_per_Vs", carrier.mobility_m2_per_Vs, "m^2/(V s)"),
+            (f"{key}.carriers[{i}].conductivity_S_per_m", carrier.conductivity_S_per_m, "S/m"),
+        ]
+    for name, value, unit in inputs:
+        if value is not None and _out_of_range(value):
+            raise ConfigError(source, name, _range_message(value, unit))
+    derived = [(q.symbol, q.name, q.value, q.unit) for q in derived_quantities(material)]
+    n, tau = material.density_of_states_per_J_m3, material.valley_relaxation_time_s
+    if n is not None and tau is not None:
+        rate = ELEMENTARY_CHARGE**2 * n / tau
+        derived.append(("e^2 N/tau_v", "valley relaxation coefficient", rate, "S/m^3"))
+    for symbol, label, value, unit in derived:
+        if _out_of_range(value, lower=False):
+            raise ConfigError(
+                source,
+                key,
+                f"expected inputs whose derived coefficients stay below {MAGNITUDE_RANGE[1]:g}"
+                f" in SI units (beyond that the operator leaves floating-point range); got"
+                f" {symbol} = {value:.6g} {unit} ({label})".rstrip(),
+            )
+
+
+def _field_magnitudes(device: Device, file_fields: Mapping[str, float]) -> dict[str, float]:
+    """|B| (T) of every field input, by key: uniform, per region, applied, from files."""
+    fields = {"fields.magnetic_field_T": _norm(device.fields.magnetic_field_T)}
+    for name, region in device.regions.items():
+        if region.magnetic_field_T is not None:
+            fields[f"regions.{name}.magnetic_field_T"] = _norm(region.magnetic_field_T)
+    if device.applied_field is not None:
+        fields["applied_field.amplitude_T"] = _norm(device.applied_field.amplitude_T)
+    fields.update(file_fields)
+    return {key: size for key, size in fields.items() if size != 0}
+
+
+def _norm(vector: tuple[float, ...]) -> float:
+    """|vector|, inf when it overflows (math.hypot scales: finite components stay finite
+    unless the norm itself overflows)."""
+    return math.hypot(*vector)
+
+
+def _check_field_products(device: Device, fields: Mapping[str, float], source: str) -> None:
+    """The largest field times each material coefficient it multiplies (anomaly Gamma B,
+    Son-Spivak dsigma/B^2 B^2, Drude (mu B)^2, precession gamma B, Zeeman M_s B) below
+    the upper end of MAGNITUDE_RANGE; ConfigError naming the field input otherwise."""
+    key = max(fields, key=fields.__getitem__)
+    field = fields[key]
+    for region in device.regions:
+        material = device.material_of(region)
+        products = [
+            ("Gamma |B|", material.anomaly_coefficient_A_per_m2_V_T, 1),
+            ("(dsigma/B^2) |B|^2", material.son_spivak_coefficient_S_per_m_T2, 2),
+            ("gamma |B|", material.gyromagnetic_ratio_rad_per_s_T, 1),
+            ("M_s |B|", material.saturation_magnetization_A_per_m, 1),
+            *(("mu^2 |B|^2", c.mobility_m2_per_Vs**2, 2) for c in material.carriers),
+        ]
+        for symbol, coefficient, power in products:
+            if coefficient is None:
+                continue
+            value = coefficient
+            for _ in range(power):  # products, not **, which raises OverflowError
+                value *= field
+            if _out_of_range(value, lower=False):
+                raise ConfigError(
+                    source,
+                    key,
+                    f"expected a field whose products with the material coefficients stay"
+                    f" below {MAGNITUDE_RANGE[1]:g} in SI units (beyond that the operator leaves"
+                    f" floating-point range); got |B| = {field:.6g} T, {symbol} = {value:.6g}"
+                    f" in region {region!r} ({material.name})",
+                )
 
 
 def check_valley_coupling(materials: Mapping[str, Material], source: str) -> None:
