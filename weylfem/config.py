@@ -47,6 +47,7 @@ from weylfem.geometry import GEOMETRIES, DeviceMesh
 from weylfem.magnet import torques as _registered_torques  # noqa: F401  [torques.*]
 from weylfem.magnet.checkpoint import check_checkpoint_file
 from weylfem.magnet.demag import shell_spheres
+from weylfem.magnet.tangent_plane import ITERATIVE_OPTIONS as TANGENT_PLANE_OPTIONS
 from weylfem.materials import (
     COUPLING_INPUTS,
     HALL_INPUTS,
@@ -55,6 +56,12 @@ from weylfem.materials import (
     derived_quantities,
 )
 from weylfem.schema import convert, from_table, shown
+from weylfem.solvers import (
+    DIRECT_OPTIONS,
+    check_petsc_options,
+    iterative_block_options,
+    iterative_spd_options,
+)
 
 DEFAULT_DEVICE_SOURCE = "<default device>"
 
@@ -286,6 +293,7 @@ def device_from_mapping(table: Mapping[str, Any], source: str = "<mapping>") -> 
     _check_names(device, source)
     _check_magnetization(device, source)
     _check_magnitudes(device, source, _check_field_files(device, source))
+    _check_petsc_options(device, source)
     return device
 
 
@@ -713,6 +721,35 @@ def _check_field_products(device: Device, fields: Mapping[str, float], source: s
                     f" floating-point range); got |B| = {field:.6g} T, {symbol} = {value:.6g}"
                     f" in region {region!r} ({material.name})",
                 )
+
+
+def _check_petsc_options(device: Device, source: str) -> None:
+    """solver.petsc_options tried on tiny solvers with the defaults of every solver the
+    run may build (`weylfem.solvers.check_petsc_options`): unknown values and option
+    names are refused before meshing."""
+    options = device.solver.petsc_options
+    if not options:
+        return
+    kinds = ("direct", "iterative") if device.solver.kind == "auto" else (device.solver.kind,)
+    dimension = device.geometry.dimension
+    solvers: dict[str, dict[str, str]] = {}
+    if device.physics.transport == "charge_valley":
+        solvers["transport"] = iterative_block_options(2, dimension)
+    elif device.physics.transport == "ohmic":
+        solvers["transport"] = iterative_spd_options(dimension)
+    if device.dynamics is not None:
+        solvers["LLG step"] = dict(TANGENT_PLANE_OPTIONS)
+    configurations = {
+        f"{kind} {name} solver": DIRECT_OPTIONS
+        if kind == "direct"
+        else {**iterative, "ksp_rtol": str(device.solver.rtol)}
+        for name, iterative in solvers.items()
+        for kind in kinds
+    }
+    problem = check_petsc_options(options, configurations)
+    if problem is not None:
+        key, expected = problem
+        raise ConfigError(source, f"solver.petsc_options.{key}", expected)
 
 
 def check_valley_coupling(materials: Mapping[str, Material], source: str) -> None:
