@@ -307,7 +307,7 @@ Y_AXIS = np.linspace(-1, WIDTH + 1, 3) * UM
         (
             "shape",
             {"x": X_AXIS, "y": Y_AXIS, "values": np.zeros((4, 3, 2))},
-            "expected finite 'values' of shape (4, 3, 3), got (4, 3, 2)",
+            "expected 'values' of shape (4, 3, 3), got (4, 3, 2)",
         ),
         (
             "order",
@@ -315,21 +315,35 @@ Y_AXIS = np.linspace(-1, WIDTH + 1, 3) * UM
             "expected axis 'x' to be a strictly increasing",
         ),
         (
-            "short",  # covers x <= 19.5 um of the 20 um bar: on one rank only under MPI
-            {"x": np.linspace(-1, 19.5, 4) * UM, "y": Y_AXIS, "values": np.zeros((4, 3, 3))},
-            "expected a grid covering the device",
+            "finite",
+            {"x": X_AXIS, "y": Y_AXIS, "values": np.full((4, 3, 3), np.inf)},
+            "expected finite 'values', got 36 NaN or infinite ones",
         ),
     ],
 )
-def test_bad_field_file_names_file_and_key(shared_tmp_path, comm, case, arrays, fragment):
+def test_bad_field_file_is_refused_before_meshing(shared_tmp_path, comm, case, arrays, fragment):
+    """What the file alone shows is checked when the device is read (by `weylfem check`)."""
     path = bad_npz(shared_tmp_path / f"{case}.npz", comm, **arrays)
+    with pytest.raises(ConfigError) as info:
+        device_from_mapping(bar_table({"magnetic_field_file": path}), "test")
+    message = str(info.value)
+    assert message.startswith("test: fields.magnetic_field_file: expected"), message
+    assert fragment in message and message.endswith(f" in {path}"), message
+
+
+def test_grid_not_covering_the_device_names_file_and_key(shared_tmp_path, comm):
+    """Covers x <= 19.5 um of the 20 um bar: on one rank only under MPI."""
+    x_axis = np.linspace(-1, 19.5, 4) * UM
+    path = bad_npz(
+        shared_tmp_path / "short.npz", comm, x=x_axis, y=Y_AXIS, values=np.zeros((4, 3, 3))
+    )
     device = device_from_mapping(bar_table({"magnetic_field_file": path}), "test")
     mesh = mesh_device(device, MPI.COMM_WORLD)
     with pytest.raises(ConfigError) as info:
         TransportProblem(device, mesh)
     message = str(info.value)
     assert message.startswith(f"{path}: fields.magnetic_field_file: expected"), message
-    assert fragment in message, message
+    assert "expected a grid covering the device" in message, message
 
 
 def test_not_an_npz_file(shared_tmp_path, comm):
@@ -337,12 +351,12 @@ def test_not_an_npz_file(shared_tmp_path, comm):
     if comm.rank == 0:
         path.write_text("not numpy")
     comm.barrier()
-    device = device_from_mapping(bar_table({"magnetization_file": str(path)}), "test")
-    mesh = mesh_device(device, MPI.COMM_WORLD)
     with pytest.raises(ConfigError) as info:
-        TransportProblem(device, mesh)
-    message = str(info.value)
-    assert message.startswith(f"{path}: fields.magnetization_file: expected a NumPy .npz")
+        device_from_mapping(bar_table({"magnetization_file": str(path)}), "test")
+    assert str(info.value) == (
+        "test: fields.magnetization_file: expected a NumPy .npz field file (not a NumPy file)"
+        f" in {path}"
+    )
 
 
 def test_missing_field_file_is_a_config_error(shared_tmp_path):
@@ -350,7 +364,8 @@ def test_missing_field_file_is_a_config_error(shared_tmp_path):
     with pytest.raises(ConfigError) as info:
         device_from_mapping(bar_table({"magnetic_field_file": path}), "dev.toml")
     assert str(info.value) == (
-        f"dev.toml: fields.magnetic_field_file: expected a readable .npz file: {path}"
+        "dev.toml: fields.magnetic_field_file: expected a NumPy .npz field file"
+        f" (No such file or directory) in {path}"
     )
 
 

@@ -64,13 +64,12 @@ def test_transport_device_with_magnetization_only_warns():
     assert unused_settings(device) == ["[magnetization] is used only by [dynamics]"]
 
 
-def test_contacts_are_unused_without_transport():
+@pytest.mark.parametrize("section", ["contacts", "walls", "interfaces"])
+def test_transport_sections_are_refused_without_transport(section):
     table = magnet_film_table()
-    table["contacts"] = {"source": {"voltage_V": 1.0}}
-    device = device_from_mapping(table, "dev.toml")
-    assert unused_settings(device) == [
-        "contacts are not used without transport (transport = 'none')"
-    ]
+    entry = {"voltage_V": 1.0} if section == "contacts" else {}
+    table[section] = {"source": entry}
+    expect_error(table, section, f'expected no {section} with physics.transport = "none"')
 
 
 def _set(table: dict, dotted: str, value) -> dict:

@@ -9,14 +9,20 @@ Errors are `ConfigError("FILE", "KEY", "expected ...")`.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
+import math
+import os
+import stat
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import tomllib
 
+from weylfem.constants import ELEMENTARY_CHARGE
 from weylfem.device import (
     AppliedField,
     Contact,
@@ -35,12 +41,27 @@ from weylfem.device import (
     Transient,
     Wall,
 )
-from weylfem.errors import ConfigError
+from weylfem.errors import ConfigError, has_controls
+from weylfem.field_files import read_grid
 from weylfem.geometry import GEOMETRIES, DeviceMesh
 from weylfem.magnet import torques as _registered_torques  # noqa: F401  [torques.*]
+from weylfem.magnet.checkpoint import check_checkpoint_file
 from weylfem.magnet.demag import shell_spheres
-from weylfem.materials import COUPLING_INPUTS, HALL_INPUTS, MATERIALS, Material
-from weylfem.schema import convert, from_table
+from weylfem.magnet.tangent_plane import ITERATIVE_OPTIONS as TANGENT_PLANE_OPTIONS
+from weylfem.materials import (
+    COUPLING_INPUTS,
+    HALL_INPUTS,
+    MATERIALS,
+    Material,
+    derived_quantities,
+)
+from weylfem.schema import convert, from_table, shown
+from weylfem.solvers import (
+    DIRECT_OPTIONS,
+    check_petsc_options,
+    iterative_block_options,
+    iterative_spd_options,
+)
 
 DEFAULT_DEVICE_SOURCE = "<default device>"
 
@@ -86,25 +107,148 @@ def default_device() -> Device:
     return parse_device(default_device_text(), DEFAULT_DEVICE_SOURCE)
 
 
+MAX_FILE_BYTES = 1 << 20
+"""Largest device file read (1 MiB): a device file is a few kB; anything larger (or an
+endless device such as /dev/zero) is refused, not read into memory."""
+MAX_NESTING = 32
+"""Deepest nesting of arrays, inline tables and tables in a device file (the deepest a
+device needs is about 5); deeper input is refused before the TOML parser recurses."""
+
+
 def load_device(path: str | Path) -> Device:
-    """Read and validate a device TOML file."""
+    """Read and validate a device TOML file: at most MAX_FILE_BYTES of UTF-8 text."""
+    return parse_device(read_device_text(path), str(path))
+
+
+def read_device_text(path: str | Path) -> str:
+    """The text of a device file, read with the size cap MAX_FILE_BYTES (also from a
+    device or a pipe) and decoded as UTF-8; ConfigError otherwise."""
     path = Path(path)
+    source = str(path)
+    limit = f"at most {MAX_FILE_BYTES} bytes ({MAX_FILE_BYTES >> 20} MiB)"
     try:
-        text = path.read_text()
+        # non-blocking open: a named pipe without a writer reads as empty instead of hanging
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(descriptor, "rb") as file:
+            info = os.fstat(descriptor)
+            if stat.S_ISREG(info.st_mode) and info.st_size > MAX_FILE_BYTES:
+                raise ConfigError(
+                    source, "(file)", f"expected a device file of {limit}, got {info.st_size} bytes"
+                )
+            if hasattr(os, "set_blocking"):
+                os.set_blocking(descriptor, True)
+            data = file.read(MAX_FILE_BYTES + 1)
     except OSError as error:
+        reason = error.strerror or str(error)
+        raise ConfigError(source, "(file)", f"expected a readable TOML file ({reason})") from None
+    if len(data) > MAX_FILE_BYTES:
         raise ConfigError(
-            str(path), "(file)", f"expected a readable TOML file ({error.strerror})"
+            source, "(file)", f"expected a device file of {limit}, got more (not a regular file?)"
+        )
+    return decode_device_bytes(data, source)
+
+
+_BYTE_ORDER_MARKS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
+def decode_device_bytes(data: bytes, source: str) -> str:
+    """`data` decoded as UTF-8 (a UTF-8 byte-order mark is dropped); ConfigError naming
+    what was found and its byte offset otherwise (NUL bytes included: binary files)."""
+    expected = "expected a UTF-8 TOML file, got"
+    for mark, encoding in _BYTE_ORDER_MARKS:
+        if data.startswith(mark):
+            raise ConfigError(
+                source,
+                "(file)",
+                f"{expected} {encoding} text (byte-order mark {mark.hex()} at byte offset 0;"
+                " save it as UTF-8)",
+            )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        byte = data[error.start : error.start + 1].hex()
+        raise ConfigError(
+            source,
+            "(file)",
+            f"{expected} the byte 0x{byte}, not UTF-8 ({error.reason}, byte offset"
+            f" {error.start}): a binary file, or another encoding?",
         ) from None
-    return parse_device(text, str(path))
+    if "\x00" in text:
+        raise ConfigError(
+            source, "(file)", f"{expected} a NUL byte (byte offset {data.index(0)}): a binary file?"
+        )
+    return text.removeprefix("\ufeff")
 
 
 def parse_device(text: str, source: str) -> Device:
     """Parse TOML text; `source` names it in error messages."""
+    _check_text_nesting(text, source)
     try:
         table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(source, "(file)", f"expected valid TOML ({error})") from None
+    except RecursionError:  # nesting the scan did not count: still one line
+        raise ConfigError(source, "(file)", _too_deep()) from None
+    _check_table_nesting(table, source)
     return device_from_mapping(table, source)
+
+
+def _too_deep(where: str = "") -> str:
+    return f"expected arrays and tables nested at most {MAX_NESTING} deep, got deeper{where}"
+
+
+def _check_text_nesting(text: str, source: str) -> None:
+    """Refuse brackets and braces nested deeper than MAX_NESTING, counted outside strings
+    and comments, before the recursive TOML parser sees them (it would exhaust the
+    stack).  The scan is lexical: the parser still checks the syntax."""
+    depth, line, i, n = 0, 1, 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        if c in "\"'":
+            quote = c * 3 if text.startswith(c * 3, i) else c
+            i += len(quote)
+            while i < n and not text.startswith(quote, i):
+                if text[i] == "\\" and c == '"':
+                    i += 1
+                elif text[i] == "\n":
+                    if len(quote) == 1:
+                        break  # an unterminated string: the parser reports it
+                    line += 1
+                i += 1
+            i += len(quote)
+            continue
+        if c == "\n":
+            line += 1
+        elif c in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                raise ConfigError(source, "(file)", _too_deep(f" (line {line})"))
+        elif c in "]}":
+            depth = max(0, depth - 1)
+        i += 1
+
+
+def _check_table_nesting(table: Mapping[str, Any], source: str) -> None:
+    """Refuse tables nested deeper than MAX_NESTING through dotted keys or table headers
+    ([a.b.c...], which the parser reads without recursion).  Iterative."""
+    pending: list[tuple[Any, int, str]] = [(table, 0, "")]
+    while pending:
+        value, depth, key = pending.pop()
+        if depth > MAX_NESTING:
+            raise ConfigError(source, key, _too_deep())
+        if isinstance(value, Mapping):
+            pending.extend((v, depth + 1, f"{key}.{k}" if key else k) for k, v in value.items())
+        elif isinstance(value, list):
+            pending.extend((v, depth + 1, key) for v in value)
 
 
 def device_from_mapping(table: Mapping[str, Any], source: str = "<mapping>") -> Device:
@@ -118,6 +262,7 @@ def device_from_mapping(table: Mapping[str, Any], source: str = "<mapping>") -> 
     for key in _REQUIRED:
         if key not in table:
             raise ConfigError(source, key, "missing; expected a table")
+    _check_name_characters(table, source)
     sections = {
         key: convert(table[key], hint, source, key)
         for key, hint in _SECTIONS.items()
@@ -126,6 +271,16 @@ def device_from_mapping(table: Mapping[str, Any], source: str = "<mapping>") -> 
     physics = sections.get("physics", Physics())
     if "contacts" not in table and physics.transport != "none":
         raise ConfigError(source, "contacts", "missing; expected a table")
+    if physics.transport == "none":
+        for key in _TRANSPORT_SECTIONS:
+            if sections.get(key):
+                raise ConfigError(
+                    source,
+                    key,
+                    f'expected no {key} with physics.transport = "none" (nothing carries a'
+                    f" current), got {', '.join(sections[key])}: remove them, or choose"
+                    ' transport = "ohmic" or "charge_valley"',
+                )
     for key, names in _FILE_KEYS.items():
         if sections.get(key) is not None:
             sections[key] = _relative_to(sections[key], names, source)
@@ -137,12 +292,42 @@ def device_from_mapping(table: Mapping[str, Any], source: str = "<mapping>") -> 
     )
     _check_names(device, source)
     _check_magnetization(device, source)
+    _check_magnitudes(device, source, _check_field_files(device, source))
+    _check_petsc_options(device, source)
     return device
+
+
+_NAMED_SECTIONS = ("regions", "materials", "contacts", "interfaces", "walls", "four_probe")
+"""Sections whose table names are user-chosen names (printed in messages and results)."""
+_TRANSPORT_SECTIONS = ("contacts", "interfaces", "walls", "four_probe")
+"""Sections that only a transport model uses."""
+
+
+def _check_name_characters(table: Mapping[str, Any], source: str) -> None:
+    """Names (of regions, materials, contacts, ..., and the device's) must be printable:
+    a newline or an escape sequence in a name would break or colour every line that
+    names it (summaries, results, error messages)."""
+    named = [
+        (f"{section}.{name}", name)
+        for section in _NAMED_SECTIONS
+        if isinstance(table.get(section), Mapping)
+        for name in table[section]
+    ]
+    if isinstance(table.get("name"), str):
+        named.append(("name", table["name"]))
+    for key, name in named:
+        if (key != "name" and not name.strip()) or has_controls(name):
+            raise ConfigError(
+                source,
+                key,
+                "expected a name of printable characters, not blank and without control"
+                f" characters (newlines, tabs, escape sequences), got {name!r}",
+            )
 
 
 def _geometry(table: Any, source: str):
     if not isinstance(table, Mapping):
-        raise ConfigError(source, "geometry", f"expected a table, got {table!r}")
+        raise ConfigError(source, "geometry", f"expected a table, got {shown(table)}")
     kind = table.get("kind")
     if kind not in GEOMETRIES:
         raise ConfigError(source, "geometry.kind", f"expected one of: {', '.join(GEOMETRIES)}")
@@ -173,12 +358,12 @@ def _relative_to(section: Any, names: tuple[str, ...], source: str) -> Any:
 def _materials(table: Any, regions: Mapping[str, Region], source: str) -> dict[str, Material]:
     """User-defined materials (optionally `base`d on a library one) plus the library ones used."""
     if not isinstance(table, Mapping):
-        raise ConfigError(source, "materials", f"expected a table, got {table!r}")
+        raise ConfigError(source, "materials", f"expected a table, got {shown(table)}")
     materials: dict[str, Material] = {}
     for name, entry in table.items():
         key = f"materials.{name}"
         if not isinstance(entry, Mapping):
-            raise ConfigError(source, key, f"expected a table, got {entry!r}")
+            raise ConfigError(source, key, f"expected a table, got {shown(entry)}")
         entry = dict(entry)
         base = entry.pop("base", None)
         merged: dict[str, Any] = {}
@@ -255,10 +440,6 @@ def _check_names(device: Device, source: str) -> None:
                 raise ConfigError(
                     source, f"four_probe.{name}.{key}", f"expected two different contacts: {pair}"
                 )
-    for name in ("magnetic_field_file", "magnetization_file"):
-        path = getattr(device.fields, name)
-        if path is not None and not Path(path).is_file():
-            raise ConfigError(source, f"fields.{name}", f"expected a readable .npz file: {path}")
     if device.transient is not None and device.physics.transport != "charge_valley":
         raise ConfigError(
             source,
@@ -293,6 +474,25 @@ def _check_names(device: Device, source: str) -> None:
     for name in device.walls:
         if name in device.contacts:
             raise ConfigError(source, f"walls.{name}", "expected a boundary that is not a contact")
+
+
+def _check_field_files(device: Device, source: str) -> dict[str, float]:
+    """Read and check the field files (readable, axes, shape, finite values); returns the
+    largest |B| of the magnetic-field file by key.  ConfigError at `source`: the key,
+    naming the file, otherwise."""
+    largest = {}
+    for name in ("magnetic_field_file", "magnetization_file"):
+        path, key = getattr(device.fields, name), f"fields.{name}"
+        if path is None:
+            continue
+        try:
+            values = read_grid(path, device.geometry.dimension, key)[1]
+        except ConfigError as error:
+            raise ConfigError(source, key, f"{error.expected} in {path}") from None
+        if name == "magnetic_field_file" and values.size:
+            with np.errstate(over="ignore"):
+                largest[key] = float(np.max(np.linalg.norm(values, axis=-1)))
+    return largest
 
 
 def _check_magnetization(device: Device, source: str) -> None:
@@ -371,15 +571,185 @@ def _check_magnetization(device: Device, source: str) -> None:
                 " or magnetization.initial_state_file)",
             )
     path = magnetization.initial_state_file
-    if path is not None and not Path(path).is_file():
-        raise ConfigError(
-            source,
-            "magnetization.initial_state_file",
-            f"expected the checkpoint.npz of an earlier run: {path}",
-        )
+    if path is not None:
+        check_checkpoint_file(path, source, "magnetization.initial_state_file")
     _check_demagnetization_groups(device, regions, source)
     if device.physics.transport == "charge_valley":
         check_valley_coupling({name: device.material_of(name) for name in regions}, source)
+
+
+MAGNITUDE_RANGE = (1e-100, 1e100)
+"""Magnitudes (SI units) a nonzero number input must lie within, and the largest
+magnitude of a derived coefficient and of its products with the field: far beyond any
+physical value, and far enough inside floating-point range (1e+-308) that the assembled
+operator (coefficients times powers of the cell size) and the solvers' norms of it stay
+finite.  sigma = 1e300 S/m or B = 1e300 T are refused here instead of ending in a
+failed factorization after meshing."""
+
+
+def _out_of_range(value: float, lower: bool = True) -> bool:
+    """True for a non-finite value, or a nonzero one outside MAGNITUDE_RANGE (only its
+    upper end with lower = False)."""
+    low, high = MAGNITUDE_RANGE
+    size = abs(value)
+    return not math.isfinite(value) or size > high or (lower and 0 < size < low)
+
+
+def _range_message(value: float, unit: str, lower: bool = True) -> str:
+    low, high = MAGNITUDE_RANGE
+    bounds = f"between {low:g} and {high:g} {unit} (or 0)" if lower else f"at most {high:g} {unit}"
+    return (
+        f"expected a magnitude {bounds}: beyond that the operator leaves floating-point"
+        f" range; got {value:.6g}"
+    ).replace("  ", " ")
+
+
+def _check_magnitudes(device: Device, source: str, file_fields: Mapping[str, float]) -> None:
+    """Every number input, derived coefficient and product with the field that enters an
+    operator lies within MAGNITUDE_RANGE; ConfigError naming the input otherwise."""
+    for name, material in device.materials.items():
+        if material is MATERIALS.get(name):
+            continue  # a library material's numbers are checked by its tests
+        _check_material_magnitudes(material, f"materials.{name}", source)
+    numbers: list[tuple[str, float, str]] = []
+    for name, contact in device.contacts.items():
+        numbers += [
+            (f"contacts.{name}.voltage_V", contact.voltage_V or 0.0, "V"),
+            (f"contacts.{name}.current_A", contact.current_A or 0.0, "A"),
+            (
+                f"contacts.{name}.valley_conductance_S_per_m2",
+                contact.valley_conductance_S_per_m2 or 0.0,
+                "S/m^2",
+            ),
+        ]
+    for section in ("walls", "interfaces"):
+        for name, entry in getattr(device, section).items():
+            key = f"{section}.{name}.valley_conductance_S_per_m2"
+            numbers.append((key, entry.valley_conductance_S_per_m2, "S/m^2"))
+    for section in ("transient", "dynamics"):
+        if (entry := getattr(device, section)) is not None:
+            numbers += [
+                (f"{section}.time_step_s", entry.time_step_s, "s"),
+                (f"{section}.end_time_s", entry.end_time_s, "s"),
+            ]
+    fields = _field_magnitudes(device, file_fields)
+    numbers += [(key, size, "T") for key, size in fields.items()]
+    for key, value, unit in numbers:
+        lower = not key.endswith("_T")  # a weak field is harmless
+        if _out_of_range(value, lower):
+            raise ConfigError(source, key, _range_message(value, unit, lower))
+    if fields:
+        _check_field_products(device, fields, source)
+
+
+def _check_material_magnitudes(material: Material, key: str, source: str) -> None:
+    """A user material's inputs and derived coefficients within MAGNITUDE_RANGE."""
+    inputs = [
+        (f"{key}.{f.name}", getattr(material, f.name), f.metadata.get("unit", ""))
+        for f in dataclasses.fields(material)
+        if isinstance(getattr(material, f.name), float)
+    ]
+    for i, carrier in enumerate(material.carriers):
+        inputs += [
+            (f"{key}.carriers[{i}].mobility_m2_per_Vs", carrier.mobility_m2_per_Vs, "m^2/(V s)"),
+            (f"{key}.carriers[{i}].conductivity_S_per_m", carrier.conductivity_S_per_m, "S/m"),
+        ]
+    for name, value, unit in inputs:
+        if value is not None and _out_of_range(value):
+            raise ConfigError(source, name, _range_message(value, unit))
+    derived = [(q.symbol, q.name, q.value, q.unit) for q in derived_quantities(material)]
+    n, tau = material.density_of_states_per_J_m3, material.valley_relaxation_time_s
+    if n is not None and tau is not None:
+        rate = ELEMENTARY_CHARGE**2 * n / tau
+        derived.append(("e^2 N/tau_v", "valley relaxation coefficient", rate, "S/m^3"))
+    for symbol, label, value, unit in derived:
+        if _out_of_range(value, lower=False):
+            raise ConfigError(
+                source,
+                key,
+                f"expected inputs whose derived coefficients stay below {MAGNITUDE_RANGE[1]:g}"
+                f" in SI units (beyond that the operator leaves floating-point range); got"
+                f" {symbol} = {value:.6g} {unit} ({label})".rstrip(),
+            )
+
+
+def _field_magnitudes(device: Device, file_fields: Mapping[str, float]) -> dict[str, float]:
+    """|B| (T) of every field input, by key: uniform, per region, applied, from files."""
+    fields = {"fields.magnetic_field_T": _norm(device.fields.magnetic_field_T)}
+    for name, region in device.regions.items():
+        if region.magnetic_field_T is not None:
+            fields[f"regions.{name}.magnetic_field_T"] = _norm(region.magnetic_field_T)
+    if device.applied_field is not None:
+        fields["applied_field.amplitude_T"] = _norm(device.applied_field.amplitude_T)
+    fields.update(file_fields)
+    return {key: size for key, size in fields.items() if size != 0}
+
+
+def _norm(vector: tuple[float, ...]) -> float:
+    """|vector|, inf when it overflows (math.hypot scales: finite components stay finite
+    unless the norm itself overflows)."""
+    return math.hypot(*vector)
+
+
+def _check_field_products(device: Device, fields: Mapping[str, float], source: str) -> None:
+    """The largest field times each material coefficient it multiplies (anomaly Gamma B,
+    Son-Spivak dsigma/B^2 B^2, Drude (mu B)^2, precession gamma B, Zeeman M_s B) below
+    the upper end of MAGNITUDE_RANGE; ConfigError naming the field input otherwise."""
+    key = max(fields, key=fields.__getitem__)
+    field = fields[key]
+    for region in device.regions:
+        material = device.material_of(region)
+        products = [
+            ("Gamma |B|", material.anomaly_coefficient_A_per_m2_V_T, 1),
+            ("(dsigma/B^2) |B|^2", material.son_spivak_coefficient_S_per_m_T2, 2),
+            ("gamma |B|", material.gyromagnetic_ratio_rad_per_s_T, 1),
+            ("M_s |B|", material.saturation_magnetization_A_per_m, 1),
+            *(("mu^2 |B|^2", c.mobility_m2_per_Vs**2, 2) for c in material.carriers),
+        ]
+        for symbol, coefficient, power in products:
+            if coefficient is None:
+                continue
+            value = coefficient
+            for _ in range(power):  # products, not **, which raises OverflowError
+                value *= field
+            if _out_of_range(value, lower=False):
+                raise ConfigError(
+                    source,
+                    key,
+                    f"expected a field whose products with the material coefficients stay"
+                    f" below {MAGNITUDE_RANGE[1]:g} in SI units (beyond that the operator leaves"
+                    f" floating-point range); got |B| = {field:.6g} T, {symbol} = {value:.6g}"
+                    f" in region {region!r} ({material.name})",
+                )
+
+
+def _check_petsc_options(device: Device, source: str) -> None:
+    """solver.petsc_options tried on tiny solvers with the defaults of every solver the
+    run may build (`weylfem.solvers.check_petsc_options`): unknown values and option
+    names are refused before meshing."""
+    options = device.solver.petsc_options
+    if not options:
+        return
+    kinds = ("direct", "iterative") if device.solver.kind == "auto" else (device.solver.kind,)
+    dimension = device.geometry.dimension
+    solvers: dict[str, dict[str, str]] = {}
+    if device.physics.transport == "charge_valley":
+        solvers["transport"] = iterative_block_options(2, dimension)
+    elif device.physics.transport == "ohmic":
+        solvers["transport"] = iterative_spd_options(dimension)
+    if device.dynamics is not None:
+        solvers["LLG step"] = dict(TANGENT_PLANE_OPTIONS)
+    configurations = {
+        f"{kind} {name} solver": DIRECT_OPTIONS
+        if kind == "direct"
+        else {**iterative, "ksp_rtol": str(device.solver.rtol)}
+        for name, iterative in solvers.items()
+        for kind in kinds
+    }
+    problem = check_petsc_options(options, configurations)
+    if problem is not None:
+        key, expected = problem
+        raise ConfigError(source, f"solver.petsc_options.{key}", expected)
 
 
 def check_valley_coupling(materials: Mapping[str, Material], source: str) -> None:
@@ -480,10 +850,6 @@ def unused_settings(device: Device) -> list[str]:
         for section in ("walls", "interfaces"):
             if getattr(device, section):
                 warnings.append(f"{section}: valley relaxation is not used by the 'ohmic' model")
-    if device.physics.transport == "none":
-        for section in ("contacts", "walls", "interfaces", "four_probe"):
-            if getattr(device, section):
-                warnings.append(f"{section} are not used without transport (transport = 'none')")
     if device.magnetization is not None and device.dynamics is None:
         warnings.append("[magnetization] is used only by [dynamics]")
     return warnings

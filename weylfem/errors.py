@@ -7,19 +7,43 @@ is a solver that did not converge; `InternalError` a broken assumption of the nu
 
 from __future__ import annotations
 
+import unicodedata
+
+_CONTROL_CATEGORIES = frozenset(("Cc", "Cf", "Cs", "Zl", "Zp"))
+"""Unicode categories escaped in error lines: control and format characters (newlines,
+escape sequences, bidirectional overrides), surrogates and line/paragraph separators."""
+
+
+def escape_controls(text: str) -> str:
+    """`text` with every control character written as a Python escape (``\\n``, ``\\x1b``,
+    ``\\u202e``), so that a message stays one line and prints no terminal control codes.
+    Other characters, backslashes included, are kept: escaping twice changes nothing."""
+    if text.isprintable():
+        return text
+    return "".join(
+        repr(c)[1:-1] if unicodedata.category(c) in _CONTROL_CATEGORIES else c for c in text
+    )
+
+
+def has_controls(text: str) -> bool:
+    """True if `text` has a character `escape_controls` would escape."""
+    return escape_controls(text) != text
+
 
 class WeylfemError(Exception):
     """Base class of every error weylfem raises on purpose."""
 
 
 class ConfigError(WeylfemError):
-    """Invalid device description: names the source file, the key and what was expected."""
+    """Invalid device description: names the source file, the key and what was expected.
+    The message is one line: control characters of the three parts are escaped."""
 
     def __init__(self, source: str, key: str, expected: str):
         self.source = source
         self.key = key
         self.expected = expected
-        super().__init__(f"{source}: {key}: {expected}")
+        parts = (escape_controls(str(part)) for part in (source, key, expected))
+        super().__init__(": ".join(parts))
 
 
 class ConvergenceError(WeylfemError):

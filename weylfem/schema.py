@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import reprlib
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
@@ -73,6 +74,17 @@ def in_half_open_unit_interval(value: float | None) -> str | None:
     return "expected a number in (0, 1]"
 
 
+_SHOWN = reprlib.Repr()
+_SHOWN.maxlevel, _SHOWN.maxstring, _SHOWN.maxother = 3, 80, 80
+_SHOWN.maxlist = _SHOWN.maxtuple = _SHOWN.maxdict = 8
+
+
+def shown(value: Any) -> str:
+    """`value` as Python writes it, shortened (long strings, lists and deep tables are cut
+    with ...) so that an error message stays one short line."""
+    return _SHOWN.repr(value)
+
+
 _PLURALS = {float: "numbers", int: "integers", str: "strings", bool: "booleans"}
 
 
@@ -118,7 +130,7 @@ def convert(value: Any, hint: Any, source: str, key: str) -> Any:
     """Convert a TOML value to the type `hint`, or raise ConfigError at `key`."""
 
     def fail() -> typing.NoReturn:
-        raise ConfigError(source, key, f"expected {_type_name(hint)}, got {value!r}")
+        raise ConfigError(source, key, f"expected {_type_name(hint)}, got {shown(value)}")
 
     if _is_optional(hint):
         return None if value is None else convert(value, _strip_optional(hint), source, key)
@@ -189,7 +201,7 @@ def from_table(cls: type[T], table: Mapping[str, Any], source: str, prefix: str 
         if constraint is not None:
             problem = constraint(value)
             if problem:
-                raise ConfigError(source, key, f"{problem}, got {table[name]!r}")
+                raise ConfigError(source, key, f"{problem}, got {shown(table[name])}")
         values[name] = value
     instance = cls(**values)
     validate = getattr(instance, "validate", None)

@@ -10,9 +10,12 @@ system at 9.2e4 dofs, against 0.7 s and 228 MiB for the whole iterative solve (a
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import itertools
+import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from petsc4py import PETSc
 
@@ -186,3 +189,117 @@ def solver_description(choice: str, solver: LinearSolver | None) -> dict[str, ob
     """How a problem is solved, for results.json: `kind`, the resolved [solver] kind and
     why (`choose_kind`), then the PETSc solver's types, options and counts (if built)."""
     return {"kind": choice, **({} if solver is None else solver.describe())}
+
+
+_OPTION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_UNPROBED_WORDS = ("view", "monitor", "converged_reason", "print")
+"""Options containing these words are passed to PETSc unchecked: viewers, monitors and
+reports act (print, open files) when read, which `weylfem check` must not do."""
+PETSC_NOT_CONVERGED = 91
+"""PETSc's error code of a solve that did not converge (PETSC_ERR_NOT_CONVERGED)."""
+
+
+def check_petsc_options(
+    options: Mapping[str, object], configurations: Mapping[str, Mapping[str, str]]
+) -> tuple[str, str] | None:
+    """The first problem of the user's PETSc `options` as (option name, "expected ...,
+    got ..."), None if there is none.  Each configuration (a solver's description -> the
+    defaults of that solver, which the run may build) is tried on a tiny KSP with its
+    own options prefix on PETSC_COMM_SELF: an option value PETSc refuses (an unknown
+    ksp_type, pc_type, ...) is named; so is an option none of the configurations reads
+    (when the PETSc library tells which options were used).  Viewer, monitor and report
+    options (_UNPROBED_WORDS) are not tried."""
+    for key in options:
+        if not _OPTION_NAME.fullmatch(key):
+            return key, (
+                "expected an option name of letters, digits and underscores, without the"
+                f" leading '-' (weylfem adds each solver's prefix), got {key!r}"
+            )
+    probed = {
+        key: value for key, value in options.items() if not any(w in key for w in _UNPROBED_WORDS)
+    }
+    if not probed:
+        return None
+    used: set[str] = set()
+    for solver, defaults in configurations.items():
+        error = _probe(defaults, probed, used)
+        if not error:
+            continue
+        items = list(probed.items())
+        culprit = next(
+            (i for i in range(len(items)) if _probe(defaults, dict(items[: i + 1]), set())),
+            len(items) - 1,
+        )
+        key, value = items[culprit]
+        return key, f"expected a value PETSc accepts for the {solver} ({error}), got {value!r}"
+    if _option_used() is None:
+        return None  # the library does not tell: names are not checked
+    for key in probed:
+        if key not in used:
+            return key, (
+                f"expected an option PETSc reads for the {' or '.join(configurations)} (a KSP,"
+                f" PC or factorization option), got {key!r}, which none of them reads"
+            )
+    return None
+
+
+def _probe(defaults: Mapping[str, str], options: Mapping[str, object], used: set[str]) -> str:
+    """Set up (and run once) a KSP on a 12 x 12 SPD matrix with `defaults` and `options`
+    under a fresh prefix: PETSc's message if it refuses them, else "".  Adds the names of
+    `options` PETSc read to `used`."""
+    prefix = f"weylfem_check_{next(_counter)}_"
+    merged = {key: str(value) for key, value in {**defaults, **options}.items()}
+    database = PETSc.Options()
+    n = 12  # divisible by every block size a fieldsplit of 1 to 4 fields may ask for
+    matrix = PETSc.Mat().createAIJ([n, n], nnz=3, comm=PETSc.COMM_SELF)
+    for i in range(n):
+        matrix[i, i] = 2.0
+        if i + 1 < n:
+            matrix[i, i + 1] = matrix[i + 1, i] = -1.0
+    matrix.assemble()
+    ksp = PETSc.KSP().create(PETSc.COMM_SELF)
+    ksp.setOptionsPrefix(prefix)
+    ksp.setOperators(matrix)
+    rhs, solution = matrix.createVecs()
+    rhs.set(1.0)
+    for key, value in merged.items():
+        database[prefix + key] = value
+    try:
+        ksp.setFromOptions()
+        ksp.setUp()
+        ksp.setUpOnBlocks()
+        try:
+            ksp.solve(rhs, solution)  # fieldsplit blocks read their options here
+        except PETSc.Error as error:
+            if error.ierr != PETSC_NOT_CONVERGED:
+                raise
+        return ""
+    except PETSc.Error as error:
+        lines = [line.removeprefix("[0] ").strip() for line in str(error).splitlines()]
+        return (lines[-1] if lines else "") or f"PETSc error code {error.ierr}"
+    finally:
+        is_used = _option_used()
+        if is_used is not None:
+            used.update(key for key in options if is_used(prefix + key))
+        for key in merged:
+            database.delValue(prefix + key)
+        for thing in (ksp, matrix, rhs, solution):
+            thing.destroy()
+
+
+@functools.cache
+def _option_used() -> Callable[[str], bool] | None:
+    """PetscOptionsUsed of the global options database (petsc4py does not wrap it),
+    through the PETSc library petsc4py is linked to; None where it cannot be found."""
+    try:
+        function = ctypes.CDLL(PETSc.__file__).PetscOptionsUsed
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int)]
+    function.restype = ctypes.c_int
+
+    def used(name: str) -> bool:
+        flag = ctypes.c_int(0)
+        return function(None, name.encode(), ctypes.byref(flag)) == 0 and bool(flag.value)
+
+    return used

@@ -29,6 +29,7 @@ from mpi4py import MPI
 from weylfem import compat
 from weylfem.device import Device
 from weylfem.errors import ConfigError
+from weylfem.field_files import read_npz
 from weylfem.magnet.problem import MicromagneticProblem
 from weylfem.magnet.tangent_plane import TangentPlaneIntegrator
 from weylfem.output.staging import replace_atomically
@@ -109,13 +110,7 @@ def read_checkpoint(
     device that differs from the checkpoint's in more than MAY_CHANGE_ON_RESUME."""
     comm = problem.device_mesh.comm
     source = str(path)
-    try:
-        with np.load(path) as data:
-            arrays = {key: data[key] for key in data.files}
-    except (OSError, ValueError) as error:
-        raise ConfigError(source, "(file)", f"expected a weylfem checkpoint ({error})") from None
-    if int(arrays.get("format", -1)) != FORMAT:
-        raise ConfigError(source, "format", f"expected a weylfem checkpoint of format {FORMAT}")
+    arrays = check_checkpoint_file(source, source, "(file)")
     if int(arrays["ranks"]) != comm.size:
         raise ConfigError(
             source,
@@ -167,6 +162,56 @@ def read_checkpoint(
         device=saved_device,
         extras={key[6:]: arrays[key] for key in arrays if key.startswith("extra_")},
     )
+
+
+_LAYOUT = {
+    "format": 0,
+    "ranks": 0,
+    "global_nodes": 0,
+    "step": 0,
+    "time_s": 0,
+    "step_s": 0,
+    "index": 1,
+    "m": 2,
+    "coordinates": 2,
+    "device": 0,
+}
+"""Arrays every checkpoint has, with their number of dimensions."""
+
+
+def check_checkpoint_file(path: str, source: str, key: str) -> dict[str, np.ndarray]:
+    """The arrays of the checkpoint `path`, checked without a mesh: a weylfem checkpoint
+    of this FORMAT with m and coordinates of shape (n, 3), one index per node, finite
+    numbers and nonzero m.  ConfigError at `source`: `key` (naming `path`) otherwise."""
+
+    def fail(expected: str) -> ConfigError:
+        return ConfigError(source, key, expected + ("" if path == source else f" in {path}"))
+
+    arrays = read_npz(path, source, key, f"the checkpoint.npz of an earlier run: {path}")
+    missing = [name for name in _LAYOUT if name not in arrays]
+    if missing:
+        raise fail(f"expected a weylfem checkpoint; missing arrays {', '.join(missing)}")
+    for name, ndim in _LAYOUT.items():
+        kind = "U" if name == "device" else "iuf"
+        if arrays[name].ndim != ndim or arrays[name].dtype.kind not in kind:
+            raise fail(f"expected a weylfem checkpoint; {name!r} has the wrong type or shape")
+    if int(arrays["format"]) != FORMAT:
+        raise fail(f"expected a weylfem checkpoint of format {FORMAT}, got {int(arrays['format'])}")
+    nodes = len(arrays["index"])
+    for name in ("m", "coordinates"):
+        if arrays[name].shape != (nodes, 3):
+            raise fail(f"expected {name!r} of shape ({nodes}, 3), got {arrays[name].shape}")
+        if not np.all(np.isfinite(arrays[name])):
+            raise fail(f"expected finite {name!r}")
+    if np.any(np.linalg.norm(arrays["m"], axis=1) == 0):
+        raise fail("expected a nonzero magnetization 'm' at every node")
+    if int(arrays["ranks"]) < 1 or nodes > int(arrays["global_nodes"]):
+        raise fail("expected a weylfem checkpoint; its node and rank counts disagree")
+    try:
+        json.loads(str(arrays["device"]))
+    except ValueError:
+        raise fail("expected a weylfem checkpoint; its 'device' is not JSON") from None
+    return arrays
 
 
 def _by_key(pieces: list[tuple[np.ndarray, dict]]) -> tuple[np.ndarray, dict]:
