@@ -20,6 +20,7 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 _deferring = 0
 _pending: int | None = None
+_installed = False
 
 
 class Interrupted(KeyboardInterrupt):
@@ -45,10 +46,19 @@ def _handler(signum: int, frame: FrameType | None) -> None:
 
 def install() -> None:
     """Make SIGINT and SIGTERM raise `Interrupted` (main thread only; elsewhere a no-op)."""
+    global _installed
     if threading.current_thread() is not threading.main_thread():
         return
     for signum in SIGNALS:
         signal.signal(signum, _handler)
+    _installed = True
+
+
+def restore() -> None:
+    """Install the handlers again if `install` did: for after a library (gmsh) has put
+    its own, or the default, in their place behind Python's back."""
+    if _installed:
+        install()
 
 
 def ignore() -> None:

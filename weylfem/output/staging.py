@@ -31,12 +31,13 @@ import stat
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO, TypeVar
+from typing import BinaryIO
 
 import numpy as np
 from mpi4py import MPI
 
 from weylfem import interrupts
+from weylfem.collective import on_rank0
 from weylfem.errors import ConfigError, PathError, WeylfemError
 
 MARKER = ".weylfem-stage"
@@ -48,8 +49,6 @@ RUN_FILES = frozenset(
 MESH_FILES = frozenset({"mesh.json", "mesh.xdmf", "mesh.h5", "mesh.png"})
 """What `weylfem mesh` writes."""
 EXPECTED_OUT = "expected a new or empty directory, or an earlier weylfem output (replaced)"
-
-T = TypeVar("T")
 
 
 class _StagedDirectory:
@@ -279,29 +278,6 @@ def _publish(stage: Path, target: Path) -> str | None:
         return f"{error}; the results are kept in {stage}"
     shutil.rmtree(old, ignore_errors=True)
     return None
-
-
-def on_rank0(comm: MPI.Comm, action: Callable[[], T]) -> T:
-    """`action()` run on rank 0; its result, or the ConfigError (or other error) it
-    raised, on every rank (collective)."""
-    outcome: tuple | None = None
-    if comm.rank == 0:
-        try:
-            outcome = ("ok", action())
-        except PathError as error:
-            outcome = ("path", error.path, error.expected)
-        except ConfigError as error:
-            outcome = ("config", error.source, error.key, error.expected)
-        except (OSError, WeylfemError) as error:
-            outcome = ("other", str(error))
-    outcome = comm.bcast(outcome, root=0)
-    if outcome[0] == "ok":
-        return outcome[1]
-    if outcome[0] == "path":
-        raise PathError(*outcome[1:])
-    if outcome[0] == "config":
-        raise ConfigError(*outcome[1:])
-    raise WeylfemError(outcome[1])
 
 
 class RunDirectory(_StagedDirectory):
