@@ -5,7 +5,7 @@ with status 2, before anything is meshed or solved; any other failure prints one
 ``error: ...`` and exits with status 1; Ctrl-C (SIGINT) and SIGTERM print one line saying
 what was kept (and how to --resume it) and exit with 130 and 143.  Never a traceback.
 Under mpirun only rank 0 prints; a failure on some ranks only ends the whole job
-(MPI Abort) after `ERROR_AGREEMENT_S`, with the failing rank's line.
+(MPI Abort) after `weylfem.collective.AGREEMENT_S`, with the failing rank's line.
 """
 
 from __future__ import annotations
@@ -21,14 +21,12 @@ from pathlib import Path
 from mpi4py import MPI
 
 from weylfem import interrupts
+from weylfem.collective import FailureAgreement
 from weylfem.errors import ConfigError, WeylfemError, escape_controls
 from weylfem.version import __version__
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILURE = 1
-ERROR_AGREEMENT_S = 5.0
-"""How long a failing MPI rank waits for every other rank to fail too (then all end
-normally, rank 0 printing) before it ends the job with MPI Abort."""
 
 
 def _say(text: str, stream=sys.stdout) -> None:
@@ -164,8 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `weylfem` console script; returns the exit status."""
     args = build_parser().parse_args(argv)
     interrupts.install()
-    world = MPI.COMM_WORLD
-    failures = world.Dup() if world.size > 1 else None  # only for agreeing on a failure
+    failures = FailureAgreement(MPI.COMM_WORLD)
     started = time.time()
     try:
         return args.handler(args)
@@ -228,21 +225,14 @@ def _interrupted(name: str, args, started: float) -> str:
     return f"{line}: nothing kept{why}; {escape_controls(args.out)} is unchanged"
 
 
-def _fail(status: int, line: str, failures: MPI.Comm | None) -> int:
-    """Print `line` once and return `status`; under MPI, first agree that every rank
-    failed (rank 0 prints), or else print on this rank and end the job (MPI Abort)."""
+def _fail(status: int, line: str, failures: FailureAgreement) -> int:
+    """Print `line` once and return `status`; under MPI, when every rank failed rank 0
+    prints, otherwise the failing rank prints and ends the job (MPI Abort)."""
     world = MPI.COMM_WORLD
-    if failures is None:
-        print(line, file=sys.stderr, flush=True)
-        return status
     if world.rank == 0:
         print(line, file=sys.stderr, flush=True)
-    request = failures.Ibarrier()
-    deadline = time.monotonic() + ERROR_AGREEMENT_S
-    while time.monotonic() < deadline:
-        if request.Test():
-            return status
-        time.sleep(0.01)
+    if failures.all_failed():
+        return status
     if world.rank != 0:
         print(line, file=sys.stderr, flush=True)
     world.Abort(status)
