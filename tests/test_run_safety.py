@@ -453,8 +453,12 @@ def test_failure_on_one_rank_ends_every_rank(tmp_path, fault, expected):
 def test_signal_under_mpirun_one_line_from_rank_0(tmp_path):
     (tmp_path / "long.toml").write_text(LONG_FILM)
     process = start("run", "long.toml", "--out", "out", "--quiet", cwd=tmp_path, mpi=True)
-    wait_for(tmp_path / "out.running" / "checkpoint.npz", process)
-    time.sleep(0.3)
+    series = tmp_path / "out.running" / "series.csv"
+    wait_for(series, process)
+    deadline = time.monotonic() + 60
+    while len(series.read_text().splitlines()) < 6:  # stepping (its forms compiled)
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
     started = time.monotonic()
     process.send_signal(signal.SIGINT)  # mpirun passes it on to the ranks as SIGTERM
     _, stderr = process.communicate(timeout=30)
