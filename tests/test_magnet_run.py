@@ -20,6 +20,7 @@ from mpi4py import MPI
 from weylfem.config import device_from_mapping
 from weylfem.errors import ConfigError
 from weylfem.output.series import read_series
+from weylfem.output.staging import MARKER
 from weylfem.output.writers import xdmf_times
 from weylfem.progress import ProgressBar
 from weylfem.run import run_device
@@ -199,7 +200,8 @@ def test_checkpoint_is_never_half_written(tmp_path, monkeypatch):
         run_device(device, tmp_path / "out", quiet=True)
     monkeypatch.undo()
     running = tmp_path / "out.running"
-    assert sorted(p.name for p in running.iterdir() if p.name.startswith(".")) == []
+    hidden = sorted(p.name for p in running.iterdir() if p.name.startswith("."))
+    assert hidden == [MARKER]  # no temporary checkpoint file, only the stage's marker
     assert int(checkpoint(running / "checkpoint.npz")["step"]) == 0
     (running / ".checkpoint.npz.partial-999").write_bytes(b"left by a killed process")
     run_device(device, tmp_path / "out", quiet=True, resume=True)

@@ -1,18 +1,28 @@
 """Command-line interface: `weylfem run | init | check | materials`.
 
 Bad input prints one line ``error: FILE: KEY: what was expected`` on stderr and exits
-with status 2, before anything is meshed or solved.  Under mpirun only rank 0 prints.
+with status 2, before anything is meshed or solved; any other failure prints one line
+``error: ...`` and exits with status 1; Ctrl-C (SIGINT) and SIGTERM print one line saying
+what was kept (and how to --resume it) and exit with 130 and 143.  Never a traceback.
+Under mpirun only rank 0 prints; a failure on some ranks only ends the whole job
+(MPI Abort) after `weylfem.collective.AGREEMENT_S`, with the failing rank's line.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
+import signal
 import sys
+import time
 from pathlib import Path
 
 from mpi4py import MPI
 
-from weylfem.errors import ConfigError, WeylfemError
+from weylfem import interrupts
+from weylfem.collective import FailureAgreement
+from weylfem.errors import ConfigError, WeylfemError, escape_controls
 from weylfem.version import __version__
 
 EXIT_BAD_INPUT = 2
@@ -53,6 +63,7 @@ def _run(args) -> int:
 
     device = _load(args.config)
     _within_budget(device, args.config, args.allow_large)
+    args.resumable = device.dynamics is not None
     if args.resume and device.dynamics is None:
         raise ConfigError(
             args.config or "default device",
@@ -63,7 +74,7 @@ def _run(args) -> int:
     compat.quiet_jit_logging()
     results = run_device(device, args.out, resume=args.resume, quiet=args.quiet)
     _say(summary(results))
-    _say(f"results written to {Path(args.out).resolve()}")
+    _say(f"results written to {escape_controls(str(Path(args.out).resolve()))}")
     return 0
 
 
@@ -75,7 +86,7 @@ def _mesh(args) -> int:
     _within_budget(device, args.config, args.allow_large)
     compat.quiet_jit_logging()
     _say(mesh_summary(mesh_only(device, args.out)))
-    _say(f"mesh written to {Path(args.out).resolve()}")
+    _say(f"mesh written to {escape_controls(str(Path(args.out).resolve()))}")
     return 0
 
 
@@ -177,14 +188,82 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `weylfem` console script; returns the exit status."""
     args = build_parser().parse_args(argv)
+    interrupts.install()
+    failures = FailureAgreement(MPI.COMM_WORLD)
+    started = time.time()
     try:
         return args.handler(args)
-    except ConfigError as error:
-        _say(f"error: {error}", sys.stderr)
-        return EXIT_BAD_INPUT
-    except WeylfemError as error:
-        _say(f"error: {error}", sys.stderr)
-        return EXIT_FAILURE
+    except (Exception, KeyboardInterrupt) as error:
+        interrupts.ignore()  # one report, not cut short by a second Ctrl-C
+        status, line = _describe_failure(error, args, started)
+        return _fail(status, line, failures)
+
+
+def _describe_failure(error: BaseException, args, started: float) -> tuple[int, str]:
+    """The exit status and the one line (control characters escaped) of `error`."""
+    if isinstance(error, KeyboardInterrupt):
+        signum = getattr(error, "signum", signal.SIGINT)
+        return 128 + signum, _interrupted(signal.Signals(signum).name, args, started)
+    if isinstance(error, ConfigError):
+        return EXIT_BAD_INPUT, f"error: {error}"
+    if isinstance(error, WeylfemError):
+        return EXIT_FAILURE, f"error: {escape_controls(str(error))}"
+    if isinstance(error, OSError) and error.strerror:
+        where = f"{error.filename}: " if error.filename else ""
+        return EXIT_FAILURE, f"error: {escape_controls(where)}{error.strerror}"
+    if isinstance(error, MemoryError):
+        return EXIT_FAILURE, "error: out of memory (make the mesh coarser, or use more ranks)"
+    text = " ".join(str(error).split())[:300] or "no message"
+    return EXIT_FAILURE, (
+        f"error: {type(error).__name__}: {escape_controls(text)} (an unexpected failure:"
+        " please report it with the device file)"
+    )
+
+
+def _interrupted(name: str, args, started: float) -> str:
+    """What an interrupted command kept, and how to continue it."""
+    line = f"interrupted ({name})"
+    if args.command not in ("run", "mesh"):
+        return line
+    out = Path(os.path.abspath(args.out))
+    checkpoint = out.with_name(f"{out.name}.running") / "checkpoint.npz"
+    if args.command == "run" and checkpoint.is_file():
+        import numpy as np
+
+        try:
+            with np.load(checkpoint) as data:
+                step, time_s = int(data["step"]), float(data["time_s"])
+            at = f" (checkpoint at step {step}, t = {time_s:g} s)"
+        except (OSError, ValueError, KeyError):
+            at = ""
+        command = ["weylfem", "run", *([args.config] if args.config else [])]
+        command += ["--out", args.out, "--resume"]
+        return (
+            f"{line}: kept {escape_controls(str(checkpoint.parent))}{at}; continue it with:"
+            f" {escape_controls(shlex.join(command))}"
+        )
+    results = out / ("results.json" if args.command == "run" else "mesh.json")
+    if results.is_file() and results.stat().st_mtime >= started:
+        return f"{line} after writing its results to {escape_controls(str(out))}"
+    why = ""
+    if args.command == "run":
+        resumable = getattr(args, "resumable", False)
+        why = " (no checkpoint yet)" if resumable else " (only [dynamics] runs can be resumed)"
+    return f"{line}: nothing kept{why}; {escape_controls(args.out)} is unchanged"
+
+
+def _fail(status: int, line: str, failures: FailureAgreement) -> int:
+    """Print `line` once and return `status`; under MPI, when every rank failed rank 0
+    prints, otherwise the failing rank prints and ends the job (MPI Abort)."""
+    world = MPI.COMM_WORLD
+    if world.rank == 0:
+        print(line, file=sys.stderr, flush=True)
+    if failures.all_failed():
+        return status
+    if world.rank != 0:
+        print(line, file=sys.stderr, flush=True)
+    world.Abort(status)
+    return status
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Exceptions raised by weylfem.
 
 `ConfigError` is bad input, found before anything is solved; the CLI prints it as
-``error: FILE: KEY: what was expected`` and exits with status 2.  `ConvergenceError`
+``error: FILE: KEY: what was expected`` and exits with status 2; `PathError` is one about a
+path such as --out (``error: PATH: what was expected``).  `ConvergenceError`
 is a solver that did not converge; `InternalError` a broken assumption of the numerics.
 """
 
@@ -44,6 +45,16 @@ class ConfigError(WeylfemError):
         self.expected = expected
         parts = (escape_controls(str(part)) for part in (source, key, expected))
         super().__init__(": ".join(parts))
+
+
+class PathError(ConfigError):
+    """A path given on the command line (such as --out) that cannot be used: printed as
+    ``PATH: what was expected, what was found`` (control characters escaped)."""
+
+    def __init__(self, path: str, expected: str):
+        self.source, self.key, self.expected = path, "", expected
+        self.path = path
+        WeylfemError.__init__(self, f"{escape_controls(path)}: {expected}")
 
 
 class ConvergenceError(WeylfemError):

@@ -214,18 +214,18 @@ def _dynamics_summary(results: dict) -> str:
 def mesh_only(device: Device, out_dir: str | Path, comm: MPI.Comm = MPI.COMM_WORLD) -> dict:
     """Mesh `device` and write mesh.xdmf (with tags), mesh.png and mesh.json into `out_dir`."""
     start = time.perf_counter()
-    refinements = device_refinements(device)
-    device_mesh = build_device_mesh(device.geometry, comm, refinements)
-    report = {
-        "device": device.name,
-        "mesh": device_mesh.describe(),
-        "quality": device_mesh.quality,
-        "regions": device_mesh.cell_groups,
-        "boundaries": device_mesh.facet_groups,
-        "measures_SI": measure_groups(device_mesh),
-        "refinements": [dataclasses.asdict(r) for r in refinements],
-    }
-    with OutputDirectory(out_dir, comm) as stage:
+    with OutputDirectory(out_dir, comm) as stage:  # the destination is checked first
+        refinements = device_refinements(device)
+        device_mesh = build_device_mesh(device.geometry, comm, refinements)
+        report = {
+            "device": device.name,
+            "mesh": device_mesh.describe(),
+            "quality": device_mesh.quality,
+            "regions": device_mesh.cell_groups,
+            "boundaries": device_mesh.facet_groups,
+            "measures_SI": measure_groups(device_mesh),
+            "refinements": [dataclasses.asdict(r) for r in refinements],
+        }
         write_xdmf(stage / "mesh.xdmf", device_mesh, [])
         render_mesh_preview(stage / "mesh.png", device_mesh, device.name)
         report["time_s"] = comm.allreduce(time.perf_counter() - start, op=MPI.MAX)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from weylfem import interrupts
 from weylfem.geometry.base import Geometry
 
 
@@ -43,6 +44,7 @@ def read_groups(path: str) -> tuple[int, tuple[str, ...], tuple[str, ...]]:
     started = not gmsh.isInitialized()
     if started:
         gmsh.initialize(interruptible=False)
+        interrupts.restore()  # gmsh.initialize resets SIGTERM to its default
         gmsh.option.setNumber("General.Terminal", 0)
     previous = gmsh.model.getCurrent() if not started else None
     gmsh.model.add("weylfem-probe")

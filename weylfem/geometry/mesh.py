@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from mpi4py import MPI
 
-from weylfem import compat
+from weylfem import compat, interrupts
+from weylfem.collective import on_rank0
 from weylfem.geometry.base import Geometry, Refinement
 from weylfem.geometry.units import METRES_PER_UNIT
 
@@ -184,17 +185,26 @@ def build_device_mesh(
     import gmsh
 
     dim = geometry.dimension
-    shared = None
-    if comm.rank == 0:
+
+    def generate() -> tuple:
+        """Mesh with gmsh (rank 0): the physical groups and the quality."""
         gmsh.initialize(interruptible=False)
-        gmsh.option.setNumber("General.Terminal", 0)
-        gmsh.model.add("weylfem")
-        geometry.add_to_gmsh(gmsh)
-        if not gmsh.model.mesh.getNodes()[0].size:
-            _apply_sizes(gmsh, geometry, [*geometry.refine, *refinements])
-            gmsh.model.mesh.generate(dim)
-        shared = (_physical_groups(gmsh, dim), _physical_groups(gmsh, dim - 1), _quality(gmsh, dim))
-    cell_groups, facet_groups, quality = comm.bcast(shared, root=0)
+        interrupts.restore()  # gmsh.initialize resets SIGTERM to its default
+        try:
+            gmsh.option.setNumber("General.Terminal", 0)
+            gmsh.model.add("weylfem")
+            geometry.add_to_gmsh(gmsh)
+            if not gmsh.model.mesh.getNodes()[0].size:
+                _apply_sizes(gmsh, geometry, [*geometry.refine, *refinements])
+                gmsh.model.mesh.generate(dim)
+            groups = _physical_groups(gmsh, dim), _physical_groups(gmsh, dim - 1)
+            return (*groups, _quality(gmsh, dim))
+        except BaseException:
+            gmsh.finalize()
+            raise
+
+    # a failure on rank 0 is raised on every rank (none is left waiting for the mesh)
+    cell_groups, facet_groups, quality = on_rank0(comm, generate, "meshing with gmsh failed")
     try:
         mesh, cell_tags, facet_tags = compat.model_to_mesh(gmsh.model, comm, 0, gdim=dim)
     finally:

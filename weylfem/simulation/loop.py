@@ -12,7 +12,8 @@ and all three after the last step.  A resumed run cuts the series back to the
 checkpoint and skips the snapshots the interrupted run had already written (they hold
 the same state), so its files are those of an uninterrupted run.  Progress (simulated
 time, ETA) is shown on rank 0's terminal.  A steady simulation (no steps) gets its
-start and one snapshot.
+start and one snapshot.  When some ranks fail, the files are closed only if every
+rank failed (`weylfem.collective.FailureAgreement`): no rank waits for one that steps on.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
+from weylfem.collective import FailureAgreement
 from weylfem.depth import Depth
 from weylfem.output.series import SeriesFile
 from weylfem.output.writers import FieldFile, xdmf_times
@@ -56,6 +58,7 @@ def run_loop(
         simulation.start(timings)
     files = _RunFiles(directory, simulation, first if resume else None, depth)
     bar = ProgressBar(first, schedule.steps, schedule.end_time_s, comm, enabled=not quiet)
+    failures = FailureAgreement(comm)
     try:
         if not resume:
             with timings.phase("output"):
@@ -68,9 +71,15 @@ def run_loop(
             bar.update(step, simulation.time_s)
             if on_step is not None:
                 on_step(step, simulation)
-    finally:
+    except BaseException:
         bar.close()
-        files.close()
+        # closing the snapshot file is collective: only when no rank is left stepping on
+        if failures.all_failed():
+            files.close()
+        raise
+    bar.close()
+    files.close()
+    failures.free()
     return files.written
 
 
