@@ -10,6 +10,7 @@ one line on stderr.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import os
 import signal
@@ -115,11 +116,36 @@ def listing(directory: Path) -> list[str]:
     return sorted(entry.name for entry in directory.iterdir())
 
 
+@functools.cache
+def mpi_launcher() -> tuple[str, ...]:
+    """mpirun for 2 ranks, with its own banners switched off where this Open MPI can
+    (-q in Open MPI 4; Open MPI 5 and 6 refuse it and print banners `launcher_lines` drops)."""
+    for quiet in (("-q",), ()):
+        probe = subprocess.run(
+            ["mpirun", *quiet, "-n", "1", "true"], capture_output=True, env=mpi_env(), timeout=60
+        )
+        if probe.returncode == 0:
+            return ("mpirun", *quiet, "-n", "2")
+    raise RuntimeError(f"mpirun does not start: {probe.stderr.decode()}")
+
+
+def weylfem_lines(stderr: str) -> list[str]:
+    """The lines of `stderr` that weylfem printed: without the launcher's own banners (the
+    blocks Open MPI frames with lines of dashes, and its "prterun"/"mpirun" notes)."""
+    lines, framed = [], False
+    for line in stderr.strip().splitlines():
+        if set(line.strip()) == {"-"} and len(line.strip()) >= 10:
+            framed = not framed
+        elif not framed and line.strip() and not line.startswith(("prterun", "mpirun")):
+            lines.append(line)
+    return lines
+
+
 def launch(*args, cwd: Path, fault: str | None = None, mpi: bool = False, **options):
     """Run `weylfem ARGS` (through run_with_fault.py with `fault`), optionally under
-    mpirun -q -n 2 (no banners of its own), and return the finished process."""
+    mpirun -n 2 (`mpi_launcher`), and return the finished process."""
     command = [str(WEYLFEM)] if fault is None else [sys.executable, str(FAULTY), fault]
-    launcher = ["mpirun", "-q", "-n", "2"] if mpi else []
+    launcher = list(mpi_launcher()) if mpi else []
     return subprocess.run(
         [*launcher, *command, *map(str, args)],
         cwd=cwd,
@@ -132,8 +158,8 @@ def launch(*args, cwd: Path, fault: str | None = None, mpi: bool = False, **opti
 
 
 def one_line(result) -> str:
-    """The only line on stderr (no traceback)."""
-    lines = result.stderr.strip().splitlines()
+    """The only line weylfem printed on stderr (no traceback)."""
+    lines = weylfem_lines(result.stderr)
     assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
     return lines[0]
 
@@ -376,7 +402,7 @@ def wait_for(path: Path, process: subprocess.Popen, seconds: float = 30) -> None
 
 
 def start(*args, cwd: Path, mpi: bool = False) -> subprocess.Popen:
-    launcher = ["mpirun", "-q", "-n", "2"] if mpi else []
+    launcher = list(mpi_launcher()) if mpi else []
     return subprocess.Popen(
         [*launcher, str(WEYLFEM), *args],
         cwd=cwd,
@@ -464,6 +490,6 @@ def test_signal_under_mpirun_one_line_from_rank_0(tmp_path):
     _, stderr = process.communicate(timeout=30)
     assert time.monotonic() - started < 10
     assert process.returncode != 0
-    lines = stderr.strip().splitlines()
+    lines = weylfem_lines(stderr)
     assert len(lines) == 1 and lines[0].startswith("interrupted (SIGTERM): kept "), stderr
     assert "--resume" in lines[0]
