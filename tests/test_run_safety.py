@@ -13,6 +13,7 @@ import copy
 import functools
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -131,12 +132,15 @@ def mpi_launcher() -> tuple[str, ...]:
 
 def weylfem_lines(stderr: str) -> list[str]:
     """The lines of `stderr` that weylfem printed: without the launcher's own banners (the
-    blocks Open MPI frames with lines of dashes, and its "prterun"/"mpirun" notes)."""
+    blocks Open MPI frames with lines of dashes, its "prterun"/"mpirun" notes) and Open MPI's
+    per-process diagnostics ("[host][[job,vpid],rank][file.c:line:function] ...")."""
     lines, framed = [], False
     for line in stderr.strip().splitlines():
         if set(line.strip()) == {"-"} and len(line.strip()) >= 10:
             framed = not framed
-        elif not framed and line.strip() and not line.startswith(("prterun", "mpirun")):
+        elif framed or not line.strip() or line.startswith(("prterun", "mpirun")):
+            continue
+        elif not re.match(r"\[[^\]]*\]\[\[", line):
             lines.append(line)
     return lines
 
