@@ -1,6 +1,7 @@
 """Shared fixtures; tests marked `serial` are skipped under mpirun with more than one rank."""
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -51,6 +52,19 @@ def mpi_env() -> dict[str, str]:
         OMP_NUM_THREADS="1",
     )
     return env
+
+
+def run_cli(*args, cwd, launcher=(), timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run `weylfem ARGS` (under `launcher`, e.g. mpirun -n 2) in `cwd`, capturing its text
+    output, with the environment of `mpi_env`."""
+    return subprocess.run(
+        [*launcher, str(WEYLFEM), *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=mpi_env(),
+        timeout=timeout,
+    )
 
 
 def expect_error(table: dict, key: str, fragment: str) -> None:

@@ -1,23 +1,14 @@
 """The `weylfem` command: init, check, materials, run, bad input, and serial == mpirun -n 2."""
 
 import json
-import subprocess
 
 import pytest
-from conftest import WEYLFEM, mpi_env
+from conftest import run_cli
 
 pytestmark = pytest.mark.serial
 
 
-def weylfem(*args, cwd, launcher=()):
-    return subprocess.run(
-        [*launcher, str(WEYLFEM), *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=mpi_env(),
-        timeout=600,
-    )
+weylfem = run_cli
 
 
 def assert_bad_input(result, fragment: str):

@@ -2,10 +2,9 @@
 units, and R_2D / d equal to the resistance of the 3D bar of thickness d."""
 
 import json
-import subprocess
 
 import pytest
-from conftest import WEYLFEM, bar_table, expect_error, mpi_env
+from conftest import bar_table, expect_error, run_cli
 from test_estimate import write_toml
 
 from weylfem.config import device_from_mapping
@@ -106,14 +105,7 @@ def test_depth_is_refused_in_3d():
 
 def test_cli_prints_the_units(tmp_path):
     write_toml(tmp_path / "bar.toml", bar(2))
-    done = subprocess.run(
-        [str(WEYLFEM), "run", "bar.toml", "--out", "out", "--quiet"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env=mpi_env(),
-        timeout=300,
-    )
+    done = run_cli("run", "bar.toml", "--out", "out", "--quiet", cwd=tmp_path, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "two-terminal resistance:" in done.stdout and "ohm m" in done.stdout
     results = json.loads((tmp_path / "out" / "results.json").read_text())

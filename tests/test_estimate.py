@@ -1,10 +1,8 @@
 """The size estimate before meshing (weylfem.estimate): calibration against real meshes,
 and the budget that `weylfem check`, `run` and `mesh` enforce unless --allow-large."""
 
-import subprocess
-
 import pytest
-from conftest import WEYLFEM, bar_table, mpi_env
+from conftest import bar_table, run_cli
 
 from weylfem.config import device_from_mapping
 from weylfem.errors import ConfigError
@@ -85,14 +83,7 @@ MPIRUN = ("mpirun", "-n", "2")
 
 
 def weylfem(*args, cwd, launcher=()):
-    return subprocess.run(
-        [*launcher, str(WEYLFEM), *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=mpi_env(),
-        timeout=300,
-    )
+    return run_cli(*args, cwd=cwd, launcher=launcher, timeout=300)
 
 
 def write_toml(path, table: dict) -> None:

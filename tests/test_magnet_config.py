@@ -2,10 +2,9 @@
 problem 4, and bad input naming file, key and expectation (CLI: exit status 2)."""
 
 import re
-import subprocess
 
 import pytest
-from conftest import ROOT, WEYLFEM, bar_table, expect_error, magnet_film_table, mpi_env
+from conftest import ROOT, bar_table, expect_error, magnet_film_table, run_cli
 
 from weylfem.config import device_from_mapping, parse_device, unused_settings
 
@@ -192,14 +191,7 @@ def test_open_boundary_magnet_in_space():
 
 
 def weylfem(*args, cwd):
-    return subprocess.run(
-        [str(WEYLFEM), *map(str, args)],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=mpi_env(),
-        timeout=300,
-    )
+    return run_cli(*args, cwd=cwd, timeout=300)
 
 
 FILM_TOML = """

@@ -5,7 +5,7 @@ import re
 import subprocess
 
 import pytest
-from conftest import ROOT, WEYLFEM, bar_table, magnet_film_table, mpi_env
+from conftest import ROOT, bar_table, magnet_film_table, run_cli
 from test_estimate import write_toml
 
 pytestmark = pytest.mark.serial
@@ -13,14 +13,7 @@ pytestmark = pytest.mark.serial
 
 def run(tmp_path, table: dict) -> subprocess.CompletedProcess:
     write_toml(tmp_path / "dev.toml", table)
-    done = subprocess.run(
-        [str(WEYLFEM), "run", "dev.toml", "--out", "out", "--quiet"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env=mpi_env(),
-        timeout=300,
-    )
+    done = run_cli("run", "dev.toml", "--out", "out", "--quiet", cwd=tmp_path, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     assert (tmp_path / "out" / "results.json").is_file()
@@ -46,14 +39,7 @@ def test_coupled_relaxation_only_run(tmp_path):
         "end_time_s = 2.0e-12", "end_time_s = 0.0\nrelax_first = true"
     )
     (tmp_path / "film.toml").write_text(block + "\n[output]\npng = false\n")
-    done = subprocess.run(
-        [str(WEYLFEM), "run", "film.toml", "--out", "out", "--quiet"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env=mpi_env(),
-        timeout=300,
-    )
+    done = run_cli("run", "film.toml", "--out", "out", "--quiet", cwd=tmp_path, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "dynamics: 0 bdf2 steps" in done.stdout
     assert "energy balance: residual" in done.stdout and "A/m" in done.stdout
