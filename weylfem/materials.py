@@ -306,6 +306,11 @@ class Material:
         return math.sqrt(d * self.valley_relaxation_time_s)
 
     @property
+    def _hall_conductance_per_k0(self) -> float:
+        """|sigma_AH| / |k0| of the band model, hall_pairs e^2 / (2 pi^2 hbar) (S)."""
+        return self.hall_node_pairs * ELEMENTARY_CHARGE**2 / (2 * math.pi**2 * HBAR)
+
+    @property
     def node_shift_per_m(self) -> float | None:
         """k0 (1/m, signed): the given one, else the band model's for the given sigma_AH,
         k0 = s_H sigma_AH 2 pi^2 hbar / (hall_pairs e^2); None without either."""
@@ -314,7 +319,7 @@ class Material:
         sigma_ah = self.anomalous_hall_conductivity_S_per_m
         if sigma_ah is None or self.hall_node_pairs == 0:
             return None
-        quantum = self.hall_node_pairs * ELEMENTARY_CHARGE**2 / (2 * math.pi**2 * HBAR)
+        quantum = self._hall_conductance_per_k0
         return HALL_SIGN_OF_NODE_SHIFT * sigma_ah / quantum
 
     @property
@@ -331,7 +336,7 @@ class Material:
         k0 = self.node_half_separation_per_m
         if k0 is None:
             return None
-        quantum = self.hall_node_pairs * ELEMENTARY_CHARGE**2 / (2 * math.pi**2 * HBAR)
+        quantum = self._hall_conductance_per_k0
         return HALL_SIGN_OF_NODE_SHIFT * quantum * k0
 
     @property
@@ -505,14 +510,15 @@ def format_material(material: Material) -> str:
             textwrap.fill(material.description, 96, initial_indent="  ", subsequent_indent="  ")
         )
     lines.append("  inputs:")
+    given = set()  # symbols of the inputs shown: their derived twin (sigma_v, ...) is not
     for f in dataclasses.fields(material):
         value = getattr(material, f.name)
         if "symbol" in f.metadata and _applies(material, f.name, value):
             meta = f.metadata
             lines.append(_line(meta["symbol"], meta["label"], value, meta["unit"]))
+            given.add(meta["symbol"])
     lines.extend(_carrier_lines(material))
-    shown = {line.split()[0] for line in lines[2:] if line.startswith("    ")}
-    quantities = [q for q in derived_quantities(material) if q.symbol not in shown]
+    quantities = [q for q in derived_quantities(material) if q.symbol not in given]
     if quantities:
         lines.append("  derived:")
         lines.extend(_line(q.symbol, q.name, q.value, q.unit) for q in quantities)
