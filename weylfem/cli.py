@@ -189,6 +189,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `weylfem` console script; returns the exit status."""
     args = build_parser().parse_args(argv)
     interrupts.install()
+    if MPI.COMM_WORLD.size > 1:
+        interrupts.hold_for_agreement()
     failures = FailureAgreement(MPI.COMM_WORLD)
     started = time.time()
     try:

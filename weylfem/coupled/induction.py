@@ -37,4 +37,3 @@ def carrier_induction(
     total = applied + magnet_induction(magnet, coefficients) if with_magnet else applied
     pulse = None if magnet.zeeman is None else magnet.zeeman.pulse()
     return total if pulse is None else total + pulse
-

@@ -18,6 +18,7 @@ a changed device, with a ConfigError naming the checkpoint.
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ import numpy as np
 from dolfinx import fem
 from mpi4py import MPI
 
-from weylfem import compat
+from weylfem import compat, interrupts
 from weylfem.device import Device
 from weylfem.errors import ConfigError
 from weylfem.field_files import read_npz
@@ -93,8 +94,14 @@ def write_checkpoint(
             device=json.dumps(state.device),
             **{f"extra_{name}": value for name, value in state.extras.items()},
         )
+        # The archive is built in memory with signals held back (a signal inside np.savez
+        # leaves its ZipFile half closed, which complains when collected); the file is
+        # then written in one call that a signal cannot cut in half.
+        archive = io.BytesIO()
+        with interrupts.deferred():
+            np.savez(archive, **arrays)
         try:
-            replace_atomically(path, lambda file: np.savez(file, **arrays))
+            replace_atomically(path, lambda file: file.write(archive.getbuffer()))
         except OSError as error:
             failure = str(error)
     failure = comm.bcast(failure, root=0)

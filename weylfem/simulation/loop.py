@@ -22,6 +22,7 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
+from weylfem import interrupts
 from weylfem.collective import FailureAgreement
 from weylfem.depth import Depth
 from weylfem.output.series import SeriesFile
@@ -69,6 +70,7 @@ def run_loop(
             with timings.phase("output"):
                 files.write(step, final=step == schedule.steps)
             bar.update(step, simulation.time_s)
+            interrupts.agree(comm)
             if on_step is not None:
                 on_step(step, simulation)
     except BaseException:
