@@ -91,6 +91,37 @@ def bar_table() -> dict:
     return table
 
 
+def toml_text(table: dict) -> str:
+    """A device table as TOML text (the subset of TOML the tests' tables use)."""
+    lines = []
+
+    def value(v):
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, str):
+            return f'"{v}"'
+        if isinstance(v, (list, tuple)):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        return repr(v)
+
+    def table_lines(prefix, entries):
+        plain = {k: v for k, v in entries.items() if not isinstance(v, dict)}
+        if prefix:
+            lines.append(f"[{prefix}]")
+        lines.extend(f"{k} = {value(v)}" for k, v in plain.items() if v is not None)
+        for k, v in entries.items():
+            if isinstance(v, dict):
+                table_lines(f"{prefix}.{k}" if prefix else k, v)
+
+    table_lines("", table)
+    return "\n".join(lines) + "\n"
+
+
+def write_toml(path, table: dict) -> None:
+    """Write a device table as a TOML file."""
+    path.write_text(toml_text(table))
+
+
 def magnet_film_table() -> dict:
     """A 2D permalloy film 50 nm x 20 nm (a magnet-only device with thin-film
     demagnetization and a short [dynamics]): a fresh copy per call."""

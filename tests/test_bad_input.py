@@ -5,6 +5,7 @@ one line ``error: FILE: KEY: ...`` on stderr, before anything is meshed or writt
 
 import numpy as np
 import pytest
+from conftest import magnet_film_table, toml_text
 from test_cli import weylfem
 
 from weylfem.config import MAX_FILE_BYTES, MAX_NESTING
@@ -31,26 +32,7 @@ transport = "ohmic"
 """
 """A 2D ohmic bar that `weylfem check` accepts."""
 
-FILM = """\
-name = "film"
-[geometry]
-kind = "bar"
-dimension = 2
-length_unit = "nm"
-length = 50.0
-width = 20.0
-mesh_size = 5.0
-[regions.channel]
-material = "permalloy"
-magnetization_direction = [1.0, 0.2, 0.0]
-[physics]
-transport = "none"
-[magnetization]
-demagnetization = "thin_film"
-[dynamics]
-end_time_s = 1e-11
-time_step_s = 1e-12
-"""
+FILM = toml_text(magnet_film_table())
 """A 2D magnet-only film with [dynamics] that `weylfem check` accepts."""
 
 

@@ -4,8 +4,7 @@ units, and R_2D / d equal to the resistance of the 3D bar of thickness d."""
 import json
 
 import pytest
-from conftest import bar_table, expect_error, run_cli
-from test_estimate import write_toml
+from conftest import bar_table, expect_error, run_cli, write_toml
 
 from weylfem.config import device_from_mapping
 from weylfem.run import run_device, summary

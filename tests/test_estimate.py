@@ -2,7 +2,7 @@
 and the budget that `weylfem check`, `run` and `mesh` enforce unless --allow-large."""
 
 import pytest
-from conftest import bar_table, run_cli
+from conftest import bar_table, run_cli, write_toml
 
 from weylfem.config import device_from_mapping
 from weylfem.errors import ConfigError
@@ -84,32 +84,6 @@ MPIRUN = ("mpirun", "-n", "2")
 
 def weylfem(*args, cwd, launcher=()):
     return run_cli(*args, cwd=cwd, launcher=launcher, timeout=300)
-
-
-def write_toml(path, table: dict) -> None:
-    """A device table as TOML (the subset these tests use)."""
-    lines = []
-
-    def value(v):
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, str):
-            return f'"{v}"'
-        if isinstance(v, (list, tuple)):
-            return "[" + ", ".join(value(x) for x in v) + "]"
-        return repr(v)
-
-    def table_lines(prefix, entries):
-        plain = {k: v for k, v in entries.items() if not isinstance(v, dict)}
-        if prefix:
-            lines.append(f"[{prefix}]")
-        lines.extend(f"{k} = {value(v)}" for k, v in plain.items() if v is not None)
-        for k, v in entries.items():
-            if isinstance(v, dict):
-                table_lines(f"{prefix}.{k}" if prefix else k, v)
-
-    table_lines("", table)
-    path.write_text("\n".join(lines) + "\n")
 
 
 def assert_refused(result, fragment: str):

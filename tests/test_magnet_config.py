@@ -4,7 +4,7 @@ problem 4, and bad input naming file, key and expectation (CLI: exit status 2)."
 import re
 
 import pytest
-from conftest import ROOT, bar_table, expect_error, magnet_film_table, run_cli
+from conftest import ROOT, bar_table, expect_error, magnet_film_table, run_cli, toml_text
 
 from weylfem.config import device_from_mapping, parse_device, unused_settings
 
@@ -194,26 +194,7 @@ def weylfem(*args, cwd):
     return run_cli(*args, cwd=cwd, timeout=300)
 
 
-FILM_TOML = """
-name = "film"
-[geometry]
-kind = "bar"
-dimension = 2
-length_unit = "nm"
-length = 50.0
-width = 20.0
-mesh_size = 5.0
-[regions.channel]
-material = "permalloy"
-magnetization_direction = [1.0, 0.2, 0.0]
-[physics]
-transport = "none"
-[magnetization]
-demagnetization = "thin_film"
-[dynamics]
-end_time_s = 1e-11
-time_step_s = 1e-12
-"""
+FILM_TOML = toml_text(magnet_film_table())
 
 
 def assert_bad_input(result, fragment: str):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import WEYLFEM, magnet_film_table, mpi_env
+from conftest import WEYLFEM, magnet_film_table, mpi_env, toml_text
 
 import weylfem.run
 from weylfem.config import device_from_mapping
@@ -30,30 +30,20 @@ from weylfem.output.staging import MARKER
 from weylfem.run import run_device
 
 FAULTY = Path(__file__).with_name("run_with_fault.py")
-FILM_TOML = """\
-name = "film"
-[geometry]
-kind = "bar"
-dimension = 2
-length_unit = "nm"
-length = 50.0
-width = 20.0
-mesh_size = 5.0
-[regions.channel]
-material = "permalloy"
-magnetization_direction = [1, 0.3, 0.2]
-[physics]
-transport = "none"
-[magnetization]
-demagnetization = "thin_film"
-[dynamics]
-end_time_s = 8e-12
-time_step_s = 1e-12
-snapshot_every = 2
-checkpoint_every = 3
-[output]
-png = false
-"""
+
+
+def _film_toml() -> str:
+    """The tests' permalloy film with a short run that writes snapshots and checkpoints."""
+    table = magnet_film_table()
+    table["regions"]["channel"]["magnetization_direction"] = [1, 0.3, 0.2]
+    table["dynamics"].update(
+        end_time_s=8e-12, time_step_s=1e-12, snapshot_every=2, checkpoint_every=3
+    )
+    table["output"] = {"png": False}
+    return toml_text(table)
+
+
+FILM_TOML = _film_toml()
 BAR_TOML = """\
 name = "bar"
 [geometry]

@@ -5,8 +5,7 @@ import re
 import subprocess
 
 import pytest
-from conftest import ROOT, bar_table, magnet_film_table, run_cli
-from test_estimate import write_toml
+from conftest import ROOT, bar_table, magnet_film_table, run_cli, write_toml
 
 pytestmark = pytest.mark.serial
 
