@@ -238,3 +238,29 @@ def toml(table: dict, prefix: str = "") -> str:
     for key, v in tables:
         text += toml(v, f"{prefix}.{key}" if prefix else key)
     return text
+
+
+@pytest.mark.serial
+def test_plot_redraws_a_finished_sweep_and_run(tmp_path):
+    """`weylfem plot OUT` recreates sweep.png, four_probe.png and series.png from the
+    files (no solve: the point files are untouched)."""
+    table = {**HALL_BAR, "output": {"png": True}}
+    table["geometry"] = {**HALL_BAR["geometry"], "mesh_size": 0.2, "arm_width": 0.5}
+    (tmp_path / "hall.toml").write_text(toml(table))
+    made = run_cli("sweep", "hall.toml", "--set", "fields.B_phi_deg=0:90:3", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    ran = run_cli("run", "hall.toml", "--out", "run", cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    for out, names in (("weylfem-sweep", ["sweep.png"]), ("run", ["four_probe.png"])):
+        pictures = [tmp_path / out / name for name in names]
+        stamps = {p.name: p.stat().st_mtime_ns for p in tmp_path.glob(f"{out}/*.json")}
+        for picture in pictures:
+            picture.unlink()
+        redrawn = run_cli("plot", out, cwd=tmp_path)
+        assert redrawn.returncode == 0, redrawn.stderr
+        assert f"redrew {', '.join(names)}" in redrawn.stdout
+        for picture in pictures:
+            assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert stamps == {p.name: p.stat().st_mtime_ns for p in tmp_path.glob(f"{out}/*.json")}
+    refused = run_cli("plot", "hall.toml", cwd=tmp_path)
+    assert refused.returncode == 2 and "expected the output of a finished" in refused.stderr

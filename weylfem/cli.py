@@ -120,6 +120,14 @@ def _sweep(args) -> int:
     return 0
 
 
+def _plot(args) -> int:
+    from weylfem.output.replot import redraw
+
+    drawn = redraw(args.out) if MPI.COMM_WORLD.rank == 0 else []
+    _say(f"redrew {', '.join(drawn) or 'nothing (no plots in this output)'} in {args.out}")
+    return 0
+
+
 def _init(args) -> int:
     from weylfem.config import default_device_text
 
@@ -221,6 +229,12 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--quiet", action="store_true", help="no progress lines")
     sweep.add_argument("--allow-large", action="store_true", help=ALLOW_LARGE_HELP)
     sweep.set_defaults(handler=_sweep)
+
+    plot = commands.add_parser(
+        "plot", help="redraw the plots of a finished run or sweep from its files"
+    )
+    plot.add_argument("out", help="output directory of `weylfem run` or `weylfem sweep`")
+    plot.set_defaults(handler=_plot)
 
     init = commands.add_parser("init", help="write the default device as an annotated TOML file")
     init.add_argument("path", nargs="?", default="device.toml", help="(default: %(default)s)")
