@@ -112,6 +112,7 @@ def test_default_run_serial_equals_mpi(tmp_path):
         "device.json",
         "fields.xdmf",
         "fields.h5",
+        "fields_boundaries.xdmf",
         "phi_c.png",
         "phi_v.png",
         "four_probe.png",
@@ -127,5 +128,6 @@ def test_mesh_command_writes_tagged_mesh_and_preview(tmp_path):
     # injector patch: contact_length 0.25 um times the thickness 0.5 um
     assert report["measures_SI"]["injector_bottom"] == pytest.approx(0.125e-12, rel=1e-10)
     xdmf = (tmp_path / "m" / "mesh.xdmf").read_text()
-    assert 'Name="regions"' in xdmf and 'Name="boundaries"' in xdmf
+    assert 'Name="regions"' in xdmf
+    assert 'Name="boundaries"' in (tmp_path / "m" / "mesh_boundaries.xdmf").read_text()
     assert (tmp_path / "m" / "mesh.png").read_bytes()[:4] == b"\x89PNG"

@@ -215,7 +215,13 @@ def test_earlier_output_is_replaced_but_not_a_folder_with_other_files(tmp_path):
     first = run_device(bar_device(), out, quiet=True)
     second = run_device(bar_device(), out, quiet=True)  # an earlier output is replaced
     assert second["contacts"] == first["contacts"]
-    assert listing(out) == ["device.json", "fields.h5", "fields.xdmf", "results.json"]
+    assert listing(out) == [
+        "device.json",
+        "fields.h5",
+        "fields.xdmf",
+        "fields_boundaries.xdmf",
+        "results.json",
+    ]
     (out / "notes.txt").write_text("mine")
     with pytest.raises(PathError, match="holding other files \\(notes.txt\\)"):
         run_device(bar_device(), out, quiet=True)

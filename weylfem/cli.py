@@ -1,4 +1,4 @@
-"""Command-line interface: `weylfem run | init | check | materials`.
+"""Command-line interface: `weylfem run | sweep | plot | mesh | init | check | materials`.
 
 Bad input prints one line ``error: FILE: KEY: what was expected`` on stderr and exits
 with status 2, before anything is meshed or solved; any other failure prints one line
@@ -72,8 +72,8 @@ def _run(args) -> int:
             " runs are resumable)",
         )
     compat.quiet_jit_logging()
-    results = run_device(device, args.out, resume=args.resume, quiet=args.quiet)
-    _say(summary(results))
+    results = run_device(device, args.out, resume=args.resume, quiet=args.quiet, log=_say)
+    _say(summary(results, setup_shown=True))
     _say(f"results written to {escape_controls(str(Path(args.out).resolve()))}")
     return 0
 
@@ -87,6 +87,44 @@ def _mesh(args) -> int:
     compat.quiet_jit_logging()
     _say(mesh_summary(mesh_only(device, args.out)))
     _say(f"mesh written to {escape_controls(str(Path(args.out).resolve()))}")
+    return 0
+
+
+def _sweep(args) -> int:
+    from weylfem import compat
+    from weylfem.config import parse_table, read_device_text
+    from weylfem.estimate import check_budget, estimate_run
+    from weylfem.sweep import SweepSpec, parse_assignment, run_sweep
+    from weylfem.sweep.spec import sweep_devices
+
+    if not args.set:
+        raise ConfigError(args.config, "--set", "expected at least one --set KEY=VALUES")
+    spec = SweepSpec(tuple(parse_assignment(a, args.config) for a in args.set), args.zip)
+    table = parse_table(read_device_text(args.config), args.config)
+    _, devices = sweep_devices(table, args.config, spec)
+    if not args.allow_large:
+        for device in devices:
+            check_budget(device, args.config, estimate_run(device, args.config))
+    args.resumable = True
+    compat.quiet_jit_logging()
+    logger = None if args.quiet else _say
+    results = run_sweep(
+        table, args.config, spec, args.out, groups=args.groups, resume=args.resume, log=logger
+    )
+    _say(
+        f"sweep of {results['device']}: {results['points']} points"
+        f" ({', '.join(results['sweep']['set'])}) on {results['groups']} group(s),"
+        f" {results['meshes_built']} mesh(es), {results['time_s']:.2f} s"
+    )
+    _say(f"table written to {escape_controls(str(Path(args.out).resolve() / 'table.csv'))}")
+    return 0
+
+
+def _plot(args) -> int:
+    from weylfem.output.replot import redraw
+
+    drawn = redraw(args.out) if MPI.COMM_WORLD.rank == 0 else []
+    _say(f"redrew {', '.join(drawn) or 'nothing (no plots in this output)'} in {args.out}")
     return 0
 
 
@@ -169,6 +207,35 @@ def build_parser() -> argparse.ArgumentParser:
     mesh.add_argument("--allow-large", action="store_true", help=ALLOW_LARGE_HELP)
     mesh.set_defaults(handler=_mesh)
 
+    sweep = commands.add_parser(
+        "sweep",
+        help="solve a steady device over values of its keys; a table of V, I and R per point",
+        description="VALUES: a list a,b,c or a range START:STOP:N (N values, ends included)."
+        " KEY: any dotted device key, or fields.B_T, fields.B_theta_deg (from z),"
+        " fields.B_phi_deg (from x) for B in spherical coordinates (docs/device-file.md).",
+    )
+    sweep.add_argument("config", help="device TOML file")
+    sweep.add_argument(
+        "--set", action="append", metavar="KEY=VALUES", help="a swept key (repeat: a grid)"
+    )
+    sweep.add_argument("--zip", action="store_true", help="pair the --set values, not a grid")
+    sweep.add_argument(
+        "--groups", type=int, default=1, help="groups of MPI ranks solving points in parallel"
+    )
+    sweep.add_argument(
+        "--out", default="weylfem-sweep", help="output directory (default: %(default)s)"
+    )
+    sweep.add_argument("--resume", action="store_true", help="continue an interrupted sweep in OUT")
+    sweep.add_argument("--quiet", action="store_true", help="no progress lines")
+    sweep.add_argument("--allow-large", action="store_true", help=ALLOW_LARGE_HELP)
+    sweep.set_defaults(handler=_sweep)
+
+    plot = commands.add_parser(
+        "plot", help="redraw the plots of a finished run or sweep from its files"
+    )
+    plot.add_argument("out", help="output directory of `weylfem run` or `weylfem sweep`")
+    plot.set_defaults(handler=_plot)
+
     init = commands.add_parser("init", help="write the default device as an annotated TOML file")
     init.add_argument("path", nargs="?", default="device.toml", help="(default: %(default)s)")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
@@ -225,9 +292,20 @@ def _describe_failure(error: BaseException, args, started: float) -> tuple[int, 
 def _interrupted(name: str, args, started: float) -> str:
     """What an interrupted command kept, and how to continue it."""
     line = f"interrupted ({name})"
-    if args.command not in ("run", "mesh"):
+    if args.command not in ("run", "mesh", "sweep"):
         return line
     out = Path(os.path.abspath(args.out))
+    if args.command == "sweep":
+        running = out.with_name(f"{out.name}.running")
+        if not (running / "sweep.json").is_file():
+            return f"{line}: nothing kept; {escape_controls(args.out)} is unchanged"
+        done = len(list(running.glob("point-*.json")))
+        command = ["weylfem", "sweep", args.config, *(f"--set={a}" for a in args.set)]
+        command += [*(["--zip"] if args.zip else []), "--out", args.out, "--resume"]
+        return (
+            f"{line}: kept {escape_controls(str(running))} ({done} points solved); continue it"
+            f" with: {escape_controls(shlex.join(command))}"
+        )
     checkpoint = out.with_name(f"{out.name}.running") / "checkpoint.npz"
     if args.command == "run" and checkpoint.is_file():
         import numpy as np

@@ -231,6 +231,11 @@ def _geometry_dofmap(geometry):
     return geometry.dofmap
 
 
+def cell_dof_rows(space) -> np.ndarray:
+    """The dofs of every local cell of `space`, one row per cell."""
+    return _cell_rows(space.dofmap.list)
+
+
 def _cell_rows(dofmap) -> np.ndarray:
     """A cell-to-node map as a 2D array (an AdjacencyList before DOLFINx 0.8)."""
     if isinstance(dofmap, np.ndarray):

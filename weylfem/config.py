@@ -187,6 +187,11 @@ def decode_device_bytes(data: bytes, source: str) -> str:
 
 def parse_device(text: str, source: str) -> Device:
     """Parse TOML text; `source` names it in error messages."""
+    return device_from_mapping(parse_table(text, source), source)
+
+
+def parse_table(text: str, source: str) -> dict[str, Any]:
+    """The nested plain data of device TOML text (not yet checked as a device)."""
     _check_text_nesting(text, source)
     try:
         table = tomllib.loads(text)
@@ -195,7 +200,7 @@ def parse_device(text: str, source: str) -> Device:
     except RecursionError:  # nesting the scan did not count: still one line
         raise ConfigError(source, "(file)", _too_deep()) from None
     _check_table_nesting(table, source)
-    return device_from_mapping(table, source)
+    return table
 
 
 def _too_deep(where: str = "") -> str:

@@ -1,8 +1,9 @@
-"""A one-line progress bar for long time-stepping runs (no dependencies).
+"""Progress of long time-stepping runs (no dependencies).
 
-Drawn by rank 0 on stderr, redrawn in place at most every `interval_s`, and only when
-stderr is a terminal (nothing in logs or pipes) and not switched off.  It shows the
-fraction done, the simulated time, the step and the estimated wall time remaining.
+On a terminal, a one-line bar drawn by rank 0 on stderr, redrawn in place at most every
+`interval_s`; otherwise (a batch log, a pipe) one line on stdout, flushed, every tenth
+of the steps.  It shows the fraction done, the simulated time, the step and the
+estimated wall time remaining.
 """
 
 from __future__ import annotations
@@ -44,9 +45,13 @@ class ProgressBar:
         enabled: bool = True,
         stream: TextIO | None = None,
         interval_s: float = 0.5,
+        log: TextIO | None = None,
     ):
         self.stream = stream or sys.stderr
         self.active = enabled and comm.rank == 0 and self.stream.isatty()
+        self.log = log or sys.stdout
+        self.logging = enabled and comm.rank == 0 and not self.active and last_step > first_step
+        self.logged_tenths = 0
         self.first_step, self.last_step = first_step, last_step
         self.end_time_s = end_time_s
         self.interval_s = interval_s
@@ -66,7 +71,10 @@ class ProgressBar:
         )
 
     def update(self, step: int, time_s: float) -> None:
-        """Redraw after `step` if the last drawing is old enough (and at the last step)."""
+        """Redraw after `step` if the last drawing is old enough (and at the last step); in a
+        log, a line when another tenth of the steps is done."""
+        if self.logging:
+            self._log_line(step, time_s)
         if not self.active:
             return
         now = time.perf_counter()
@@ -75,6 +83,16 @@ class ProgressBar:
         self.shown = now
         self.stream.write("\r" + self.line(step, time_s, now - self.start) + "\033[K")
         self.stream.flush()
+
+    def _log_line(self, step: int, time_s: float) -> None:
+        total = max(self.last_step - self.first_step, 1)
+        tenths = int(10 * (step - self.first_step) / total)
+        if tenths <= self.logged_tenths:
+            return
+        self.logged_tenths = tenths
+        text = self.line(step, time_s, time.perf_counter() - self.start)
+        self.log.write("progress: " + text.split("] ", 1)[1].strip() + "\n")
+        self.log.flush()
 
     def close(self) -> None:
         """End the line."""

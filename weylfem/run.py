@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from mpi4py import MPI
@@ -46,12 +47,15 @@ def run_device(
     resume: bool = False,
     quiet: bool = False,
     on_step: StepObserver | None = None,
+    log: Callable[[str], None] | None = None,
 ) -> dict:
     """Run `device` and write results.json, device.json, its series, fields and pictures
     into `out_dir`; returns results.json's content.  `resume` continues an interrupted
     (or finished) dynamics run in `out_dir` from its checkpoint; `quiet` hides the
-    progress bar (drawn on a terminal only); `on_step(step, simulation)` is called after
-    every step."""
+    progress (a bar on a terminal, a line every tenth of the steps otherwise);
+    `on_step(step, simulation)` is called after every step; `log(text)` (rank 0's
+    printer) is given the set-up summary (`setup_summary`) before the solve or the
+    time stepping starts."""
     timings = Timings(comm)
     depth = Depth.of(device)
     if device.dynamics is not None:
@@ -63,6 +67,8 @@ def run_device(
             device_mesh = mesh_device(device, comm)
         with timings.phase("setup"):
             simulation = build_simulation(device, device_mesh)
+        if log is not None:
+            log(setup_summary(device, simulation))
         outputs = run_loop(
             simulation, stage, timings, resume=resume, quiet=quiet, on_step=on_step, depth=depth
         )
@@ -115,8 +121,44 @@ def _header(device: Device, simulation: Simulation) -> dict:
     }
 
 
-def summary(results: dict) -> str:
-    """A short human-readable summary of a run."""
+def setup_summary(device: Device, simulation: Simulation) -> str:
+    """What a run solves, on which mesh, with which solver, and what comes next: printed
+    before the solve or the time stepping starts (a run's first lines in a log)."""
+    mesh, solver = simulation.describe_mesh(), simulation.describe_solver()
+    extent = _extent({**Depth.of(device).describe()})
+    lines = [f"weylfem {__version__}: {device.name} ({simulation.model} model){extent}"]
+    unknowns = (
+        f"{mesh['dofs']} dofs" if "dofs" in mesh else f"{mesh['magnetic_nodes']} magnetic nodes"
+    )
+    lines.append(
+        f"mesh: {mesh['cells']} cells, {mesh['vertices']} vertices, {unknowns} on"
+        f" {mesh['ranks']} rank(s)"
+    )
+    kind = solver["kind"]
+    if "ksp_type" in solver:
+        kind += f", {solver['ksp_type']}/{solver['pc_type']}"
+    if "scheme" in solver:
+        kind = f"{solver['scheme']} steps, {kind}"
+    lines.append(f"solver: {kind}")
+    schedule = simulation.schedule
+    if schedule.steps:
+        lines.append(
+            f"stepping: {schedule.steps} steps of {schedule.step_s:.3e} s to"
+            f" t = {schedule.end_time_s:.6e} s"
+        )
+    else:
+        lines.append("solving: steady state")
+    return "\n".join(lines)
+
+
+def summary(results: dict, setup_shown: bool = False) -> str:
+    """A short human-readable summary of a run (without its first two lines, the device
+    and the mesh, when `setup_summary` has shown them)."""
+    text = _summary(results)
+    return "\n".join(text.splitlines()[2:]) if setup_shown else text
+
+
+def _summary(results: dict) -> str:
     if "dynamics" in results:
         return _dynamics_summary(results)
     mesh, solver, units = results["mesh"], results["solver"], _units(results)

@@ -43,10 +43,17 @@ from weylfem.errors import ConfigError, PathError, WeylfemError
 MARKER = ".weylfem-stage"
 """JSON file {host, pid, state} in a staging folder while weylfem writes into it."""
 RUN_FILES = frozenset(
-    {"series.csv", "magnetization.xdmf", "magnetization.h5", "device.json", "checkpoint.npz"}
+    {
+        "series.csv",
+        "magnetization.xdmf",
+        "magnetization.h5",
+        "magnetization_boundaries.xdmf",
+        "device.json",
+        "checkpoint.npz",
+    }
 )
 """What a dynamics run writes into OUT.running before its first checkpoint."""
-MESH_FILES = frozenset({"mesh.json", "mesh.xdmf", "mesh.h5", "mesh.png"})
+MESH_FILES = frozenset({"mesh.json", "mesh.xdmf", "mesh.h5", "mesh_boundaries.xdmf", "mesh.png"})
 """What `weylfem mesh` writes."""
 EXPECTED_OUT = "expected a new or empty directory, or an earlier weylfem output (replaced)"
 

@@ -26,7 +26,7 @@ from weylfem import interrupts
 from weylfem.collective import FailureAgreement
 from weylfem.depth import Depth
 from weylfem.output.series import SeriesFile
-from weylfem.output.writers import FieldFile, xdmf_times
+from weylfem.output.writers import FieldFile, boundaries_path, xdmf_times
 from weylfem.progress import ProgressBar
 from weylfem.simulation.protocol import Resumable, Simulation
 from weylfem.timings import Timings
@@ -127,6 +127,7 @@ class _RunFiles:
                 self.written_until = max(comm.bcast(times, root=0), default=-math.inf)
             self.snapshots = FieldFile(self.snapshot_path, device_mesh, append=append)
             self.written["fields"] = names.snapshots
+            self.written["boundaries"] = boundaries_path(self.snapshot_path).name
         self.checkpoint_path = None
         if names.checkpoint is not None and isinstance(simulation, Resumable):
             self.checkpoint_path = directory / names.checkpoint
