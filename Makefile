@@ -43,7 +43,8 @@ test-stacks: $(STACKS:%=test-%)
 $(STACKS:%=test-%): test-%:
 	bash scripts/test-stack.sh $* test
 
-bench: install
+bench:
+	bash scripts/install.sh --bench
 	$(PY) bench/run.py
 
 validate: install
