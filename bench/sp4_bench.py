@@ -114,7 +114,7 @@ def _mark(verdict: bool | None) -> str:
 def _label(row: dict) -> str:
     if row["case"] == "sp4_peer":
         threads = f"{row['threads']} thread" + ("s" if row["threads"] > 1 else "")
-    return f"magnum.np {row['version']} ({threads})"
+        return f"magnum.np {row['version']} ({threads})"
     ranks = f"{row['ranks']} rank" + ("s" if row["ranks"] > 1 else "")
     return f"weylfem {row['demagnetization']} + {row['scheme']} ({ranks})"
 
