@@ -134,8 +134,8 @@ if ((bench)); then
         /usr/bin/python3 -m venv "$peer"
         "$peer/bin/python" -m pip install -q --upgrade pip
         "$peer/bin/python" -m pip install -q -r "$requirements"
+        "$peer/bin/python" -c "import torch, magnumnp" >/dev/null \
+            || { say "error: the benchmark environment in $peer does not import magnumnp"; exit 1; }
         echo "$wanted_peer" > "$peer_stamp"
     fi
-    "$peer/bin/python" -c "import torch, magnumnp" >/dev/null \
-        || { say "error: the benchmark environment in $peer does not import magnumnp"; exit 1; }
 fi

@@ -9,14 +9,16 @@ Run in the benchmark-only environment .venv-bench (scripts/install.sh --bench):
     .venv-bench/bin/python bench/peers/magnumnp_sp4.py --field 1 --threads 2 --out OUT.json
 
 Writes OUT.json: wall and process-CPU seconds of set-up (mesh, state, the first field
-evaluation: the demag kernel), relaxation and dynamics; the <m>(t) series; the landmarks
-(bench/sp4_reference.py, the same computation as for weylfem); versions and threads.
+evaluation: the demag kernel), relaxation and dynamics; peak memory; the <m>(t) series;
+the landmarks (bench/sp4_reference.py, the same computation as for weylfem); versions
+and threads.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import sys
 import time
 from contextlib import contextmanager
@@ -106,6 +108,7 @@ def main() -> None:
         "dynamics_s": float(state.t),
         "accepted_steps": int(state._step),
         "seconds": seconds,
+        "memory_MiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "series": {"time_s": times, "m": series},
         "landmarks": sp4.landmarks(args.field, s_state, times, series),
     }
