@@ -127,8 +127,13 @@ def _size(row: dict) -> str:
 
 
 def _steps(row: dict) -> str:
+    """Time steps: the adaptive schemes' accepted (+ rejected) internal steps, else the
+    run loop's fixed steps."""
     if row["case"] == "sp4_peer":
         return str(row["accepted_steps"])
+    solver = row.get("solver") or {}
+    if "accepted_steps" in solver:
+        return f"{solver['accepted_steps']} (+{solver.get('rejected_steps', 0)})"
     return str(row["steps"])
 
 
