@@ -369,6 +369,13 @@ def main() -> None:
         help="one part: the solver cases or standard problem 4 (the other's rows are kept)",
     )
     parser.add_argument(
+        "--sp4-methods",
+        type=sp4_bench.parse_methods,
+        default=sp4_bench.METHODS,
+        help="weylfem's SP4 configurations, demagnetization:scheme[,...] (the first is the "
+        "one the targets and the convergence table are for)",
+    )
+    parser.add_argument(
         "--report", action="store_true", help="rewrite the tables from OUT/results.json"
     )
     args = parser.parse_args()
@@ -394,7 +401,8 @@ def main() -> None:
                     for size in values
                 ]
         if args.only in ("all", "sp4"):
-            plan = sp4_bench.quick_plan() if args.quick else sp4_bench.full_plan()
+            make_plan = sp4_bench.quick_plan if args.quick else sp4_bench.full_plan
+            plan = make_plan(args.sp4_methods)
             rows += sp4_bench.run_sp4(plan, scratch, launch_environment())
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

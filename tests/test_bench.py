@@ -78,6 +78,7 @@ def test_quick_sp4_benchmark_runs_weylfem_and_the_peer(tmp_path):
     weylfem = [row for row in rows if row["case"] == "sp4"]
     assert {(row["demagnetization"], row["scheme"]) for row in weylfem} == {
         ("fem_bem", "rk45"),
+        ("open_boundary", "rk45"),
         ("open_boundary", "bdf2"),
     }
     ran = [row for row in weylfem if "skipped" not in row]
