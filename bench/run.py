@@ -418,7 +418,8 @@ def main() -> None:
 
 def write_report(info: dict, rows: list[dict], out: Path) -> None:
     """results.json (machine, rows, summary) and results.md in `out`."""
-    report = {"machine": info, "rows": rows, "summary": summarize(rows)}
+    summary = {**summarize(rows), "sp4": sp4_bench.summarize(rows)}
+    report = {"machine": info, "rows": rows, "summary": summary}
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(report, indent=2))
     table = markdown(report)

@@ -289,3 +289,27 @@ def _targets(ran: list[dict], peers: dict, compared: float) -> list[str]:
             f"{compared:g} nm: " + "; ".join(parts)
         )
     return lines
+
+
+def summarize(rows: list[dict]) -> list[dict]:
+    """Per weylfem SP4 run: the ratios to magnum.np (same field) and the issue's verdicts."""
+    peers = {r["field"]: r for r in rows if r["case"] == "sp4_peer"}
+    summary = []
+    for row in rows:
+        if row["case"] != "sp4" or "skipped" in row:
+            continue
+        peer = peers.get(row["field"])
+        ratios = {
+            key: row["seconds"][key] / peer["seconds"][key] if peer else None
+            for key in ("relaxation", "dynamics")
+        }
+        summary.append(
+            {
+                "field": row["field"],
+                "mesh_size": row["mesh_size"],
+                "method": f"{row['demagnetization']} + {row['scheme']}",
+                "ratios": ratios,
+                "verdicts": sp4.verdicts(row["field"], row["landmarks"]),
+            }
+        )
+    return summary

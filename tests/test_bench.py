@@ -74,7 +74,8 @@ def test_sp4_landmarks_of_a_known_series():
 def test_quick_sp4_benchmark_runs_weylfem_and_the_peer(tmp_path):
     command = [sys.executable, str(BENCH), "--quick", "--only", "sp4", "--out", str(tmp_path)]
     subprocess.run(command, check=True, env=dict(os.environ))
-    rows = json.loads((tmp_path / "results.json").read_text())["rows"]
+    report = json.loads((tmp_path / "results.json").read_text())
+    rows = report["rows"]
     weylfem = [row for row in rows if row["case"] == "sp4"]
     assert {(row["demagnetization"], row["scheme"]) for row in weylfem} == {
         ("fem_bem", "rk45"),
@@ -99,6 +100,12 @@ def test_quick_sp4_benchmark_runs_weylfem_and_the_peer(tmp_path):
         assert np.all(np.linalg.norm(m, axis=1) <= 1 + 1e-12)
         assert row["landmarks"]["s_state_m"] == m[0].tolist()
         assert m[-1][0] < m[0][0]  # the field along -x starts turning it
+    summary = report["summary"]["sp4"]
+    assert len(summary) == len(ran)
+    for entry in summary:  # 0.02 ns: no crossing, no <m>(1 ns) to judge
+        verdicts = entry["verdicts"]
+        assert isinstance(verdicts["s_state_m_y"], bool)
+        assert verdicts["crossing"] is None and verdicts["m"] is None
     peers = [row for row in rows if row["case"] == "sp4_peer"]
     table = (tmp_path / "results.md").read_text()
     for heading in ("µMAG standard problem 4", "convergence in element size", "issue 18"):
@@ -112,3 +119,4 @@ def test_quick_sp4_benchmark_runs_weylfem_and_the_peer(tmp_path):
     assert peer["gamma_m_per_A_s"] == 2.211e5
     assert 0.9 < peer["landmarks"]["s_state_m"][0] < 1.0  # along x, the ends curled
     assert "magnum.np 2.2.0" in table
+    assert all(entry["ratios"]["dynamics"] > 0 for entry in summary)
