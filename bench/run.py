@@ -1,10 +1,14 @@
-"""Benchmarks of weylfem: `make bench` (or `python bench/run.py [--quick] [--out DIR]`).
+"""Benchmarks of weylfem: `make bench` (or `python bench/run.py [--quick] [--only PART]
+[--out DIR]`).
 
 Runs every case of bench/cases.py at increasing sizes, each in a fresh process (serial,
-and under `mpirun -n 2` at the largest sizes), then writes DIR/results.json (machine,
-versions, every row, the fitted figures) and DIR/results.md (the tables).  `--quick`
-runs small sizes only, to check that the benchmark itself works.  Not a test: nothing
-here asserts a time; the targets are reported as measured.
+and under `mpirun -n 2` at the largest sizes), and µMAG standard problem 4 with weylfem
+and with the peer magnum.np on the same two cores (bench/sp4_bench.py), then writes
+DIR/results.json (machine, versions, every row, the fitted figures) and DIR/results.md
+(the tables).  `--only sp4` (or `solvers`) runs one part and keeps the other part's rows
+from DIR/results.json.  `--quick` runs small sizes only, to check that the benchmark
+itself works.  Not a test: nothing here asserts a time; the targets are reported as
+measured.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import sp4_bench
 
 HERE = Path(__file__).resolve().parent
 CASES = HERE / "cases.py"
@@ -36,6 +41,8 @@ PARALLEL = {"transport": (0.027, 0.0215), "llg": (3.0,)}
 QUICK = {"transport": (0.25, 0.15), "transport_direct": (0.25,), "llg": (20.0,)}
 QUICK_PARALLEL = {"transport": (0.15,)}
 RANKS = 2
+SOLVER_CASES = ("transport", "transport_direct", "llg")
+"""The cases of bench/cases.py (the `solvers` part); the `sp4` part's rows are sp4_bench's."""
 
 
 SINGLETON_VARIABLES = ("PMIX_", "OMPI_APP_CTX_", "OMPI_MCA_ess", "OMPI_MCA_pmix", "OMPI_MCA_orte_")
@@ -112,6 +119,7 @@ def exponent(dofs: list[float], seconds: list[float]) -> float:
 
 def summarize(rows: list[dict]) -> dict:
     """The issue's targets, as measured."""
+    rows = [r for r in rows if r["case"] in SOLVER_CASES]
     serial = [r for r in rows if r["case"] == "transport" and r["ranks"] == 1]
     summary: dict = {}
     if len(serial) >= 2:
@@ -196,43 +204,46 @@ def markdown(report: dict) -> str:
         "seconds of the slowest rank, memory the peak resident set above the stage's start, "
         "all ranks summed.",
     ]
-    lines += _table(
-        "Coupled charge-valley steady solve against a Poisson solve on the same mesh",
-        "3D Co3Sn2S2 bar 10 x 2 x 0.5 um, P1, B = 1 T along the current, relaxing walls. "
-        "Coupled: GMRES + multiplicative fieldsplit, one BoomerAMG V-cycle per field. "
-        "Poisson: CG + BoomerAMG with the DOLFINx performance-test options. Both to rtol "
-        "1e-8. *solve* = preconditioner set-up + Krylov; the coupled two-contact steady "
-        "solve needs one linear solve.  *repeat*: the best of 3 further Krylov solves of "
-        "the same matrix from a zero guess (work vectors allocated, as in time stepping).",
-        [
-            "ranks",
-            "vertices",
-            "coupled dofs",
-            "its coupled / Poisson",
-            "assemble (s) coupled / Poisson",
-            "solve (s) coupled / Poisson",
-            "ratio",
-            "repeat (s) coupled / Poisson",
-            "ratio",
-            "memory (B/dof) coupled / Poisson",
-            "mesh (s)",
-            "setup (s)",
-            "currents (s)",
-            "output (s)",
-        ],
-    )
-    for r in (r for r in rows if r["case"] == "transport"):
-        s, m = r["seconds"], r["memory_MiB"]
-        lines.append(
-            f"| {r['ranks']} | {r['vertices']} | {r['dofs']} | {r['iterations']} / "
-            f"{r['poisson_iterations']} | {s['assemble']:.2f} / {s['poisson_assemble']:.2f} "
-            f"| {solve_seconds(r):.2f} / {poisson_seconds(r):.2f} "
-            f"| {solve_seconds(r) / poisson_seconds(r):.2f} "
-            f"| {s['repeat_solve']:.3f} / {s['poisson_repeat_solve']:.3f} | {repeat_ratio(r):.2f} "
-            f"| {m['coupled'] * 2**20 / r['dofs']:.0f} / "
-            f"{m['poisson'] * 2**20 / r['poisson_dofs']:.0f} | {s['mesh']:.1f} "
-            f"| {s['setup']:.2f} | {s['solve_other']:.2f} | {s['output']:.2f} |"
+    transport_rows = [r for r in rows if r["case"] == "transport"]
+    if transport_rows:
+        lines += _table(
+            "Coupled charge-valley steady solve against a Poisson solve on the same mesh",
+            "3D Co3Sn2S2 bar 10 x 2 x 0.5 um, P1, B = 1 T along the current, relaxing walls. "
+            "Coupled: GMRES + multiplicative fieldsplit, one BoomerAMG V-cycle per field. "
+            "Poisson: CG + BoomerAMG with the DOLFINx performance-test options. Both to rtol "
+            "1e-8. *solve* = preconditioner set-up + Krylov; the coupled two-contact steady "
+            "solve needs one linear solve.  *repeat*: the best of 3 further Krylov solves of "
+            "the same matrix from a zero guess (work vectors allocated, as in time stepping).",
+            [
+                "ranks",
+                "vertices",
+                "coupled dofs",
+                "its coupled / Poisson",
+                "assemble (s) coupled / Poisson",
+                "solve (s) coupled / Poisson",
+                "ratio",
+                "repeat (s) coupled / Poisson",
+                "ratio",
+                "memory (B/dof) coupled / Poisson",
+                "mesh (s)",
+                "setup (s)",
+                "currents (s)",
+                "output (s)",
+            ],
         )
+        for r in transport_rows:
+            s, m = r["seconds"], r["memory_MiB"]
+            lines.append(
+                f"| {r['ranks']} | {r['vertices']} | {r['dofs']} | {r['iterations']} / "
+                f"{r['poisson_iterations']} | {s['assemble']:.2f} / {s['poisson_assemble']:.2f} "
+                f"| {solve_seconds(r):.2f} / {poisson_seconds(r):.2f} "
+                f"| {solve_seconds(r) / poisson_seconds(r):.2f} "
+                f"| {s['repeat_solve']:.3f} / {s['poisson_repeat_solve']:.3f} "
+                f"| {repeat_ratio(r):.2f} "
+                f"| {m['coupled'] * 2**20 / r['dofs']:.0f} / "
+                f"{m['poisson'] * 2**20 / r['poisson_dofs']:.0f} | {s['mesh']:.1f} "
+                f"| {s['setup']:.2f} | {s['solve_other']:.2f} | {s['output']:.2f} |"
+            )
     direct = [r for r in rows if r["case"] == "transport_direct"]
     if direct:
         lines += _table(
@@ -343,6 +354,7 @@ def markdown(report: dict) -> str:
             f"{summary['poisson_solve_exponent']:.2f} (repeated "
             f"{summary['poisson_repeat_solve_exponent']:.2f}) (target 1.15)",
         ]
+    lines += sp4_bench.markdown(rows)
     return "\n".join(lines) + "\n"
 
 
@@ -351,36 +363,63 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes only (a smoke run)")
     parser.add_argument("--out", type=Path, default=HERE, help="where results.* go")
     parser.add_argument(
+        "--only",
+        choices=("all", "solvers", "sp4"),
+        default="all",
+        help="one part: the solver cases or standard problem 4 (the other's rows are kept)",
+    )
+    parser.add_argument(
+        "--sp4-methods",
+        type=sp4_bench.parse_methods,
+        default=sp4_bench.METHODS,
+        help="weylfem's SP4 configurations, demagnetization:scheme[,...] (the first is the "
+        "one the targets and the convergence table are for)",
+    )
+    parser.add_argument(
         "--report", action="store_true", help="rewrite the tables from OUT/results.json"
     )
     args = parser.parse_args()
+    previous = args.out / "results.json"
     if args.report:
-        report = json.loads((args.out / "results.json").read_text())
+        report = json.loads(previous.read_text())
         write_report(report["machine"], report["rows"], args.out)
         return
     sizes, parallel = (QUICK, QUICK_PARALLEL) if args.quick else (FULL, PARALLEL)
     scratch = Path(tempfile.mkdtemp(prefix="weylfem-bench-"))
+    rows: list[dict] = []
     try:
-        rows = [
-            run_case(case, size, 1, scratch) for case, values in sizes.items() for size in values
-        ]
-        if shutil.which("mpirun"):
+        if args.only in ("all", "solvers"):
             rows += [
-                run_case(case, size, RANKS, scratch)
-                for case, values in parallel.items()
+                run_case(case, size, 1, scratch)
+                for case, values in sizes.items()
                 for size in values
             ]
+            if shutil.which("mpirun"):
+                rows += [
+                    run_case(case, size, RANKS, scratch)
+                    for case, values in parallel.items()
+                    for size in values
+                ]
+        if args.only in ("all", "sp4"):
+            make_plan = sp4_bench.quick_plan if args.quick else sp4_bench.full_plan
+            plan = make_plan(args.sp4_methods)
+            rows += sp4_bench.run_sp4(plan, scratch, launch_environment())
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     for row in rows:
         if row["case"] == "llg":
             add_llg_totals(row)
+    if args.only != "all" and previous.exists():  # the other part's rows, as they were
+        ran = set(SOLVER_CASES) if args.only == "solvers" else {"sp4", "sp4_peer"}
+        kept = json.loads(previous.read_text())["rows"]
+        rows = [r for r in kept if r["case"] not in ran] + rows
     write_report(machine(), rows, args.out)
 
 
 def write_report(info: dict, rows: list[dict], out: Path) -> None:
     """results.json (machine, rows, summary) and results.md in `out`."""
-    report = {"machine": info, "rows": rows, "summary": summarize(rows)}
+    summary = {**summarize(rows), "sp4": sp4_bench.summarize(rows)}
+    report = {"machine": info, "rows": rows, "summary": summary}
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(report, indent=2))
     table = markdown(report)

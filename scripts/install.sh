@@ -13,8 +13,20 @@
 #  3. `pip install -e ".[test,plot]"` into it, only when pyproject.toml or the interpreter
 #     changed; the interpreter's numpy is pinned (DOLFINx and petsc4py are built against it).
 #
+#  4. Only with --bench (the Makefile's `bench` target): .venv-bench, a plain virtual
+#     environment of the benchmark's peer, magnum.np on CPU torch (bench/peers/requirements.txt).
+#     It is never a dependency of weylfem: nothing but bench/ uses it.
+#
 # Idempotent: a second run checks and returns in about a second.
 set -euo pipefail
+
+bench=0
+for argument in "$@"; do
+    case "$argument" in
+        --bench) bench=1 ;;
+        *) echo "install.sh: error: unknown argument $argument (expected --bench)" >&2; exit 2 ;;
+    esac
+done
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$root/.venv"
@@ -109,3 +121,21 @@ fi
 
 "$venv/bin/python" -c "import dolfinx, gmsh, pyvista, weylfem" \
     || { say "error: the weylfem environment in $venv does not import"; exit 1; }
+
+# --- 4. the benchmark's peer (opt-in) --------------------------------------------------------
+if ((bench)); then
+    peer="$root/.venv-bench"
+    requirements="$root/bench/peers/requirements.txt"
+    peer_stamp="$peer/.weylfem-bench-stamp"
+    wanted_peer="$(sha256sum "$requirements" | cut -d' ' -f1)"
+    if [[ ! -x "$peer/bin/python" || "$(cat "$peer_stamp" 2>/dev/null)" != "$wanted_peer" ]]; then
+        say "creating $peer (magnum.np on CPU torch, for make bench only)"
+        rm -rf "$peer"
+        /usr/bin/python3 -m venv "$peer"
+        "$peer/bin/python" -m pip install -q --upgrade pip
+        "$peer/bin/python" -m pip install -q -r "$requirements"
+        "$peer/bin/python" -c "import torch, magnumnp" >/dev/null \
+            || { say "error: the benchmark environment in $peer does not import magnumnp"; exit 1; }
+        echo "$wanted_peer" > "$peer_stamp"
+    fi
+fi
