@@ -248,9 +248,7 @@ def test_finished_run_extends_and_seeds_another(tmp_path):
     table = copy.deepcopy(FILM)
     table["magnetization"]["initial_state_file"] = str(tmp_path / "out" / "checkpoint.npz")
     del table["torques"]
-    seeded = run_device(
-        device_from_mapping(table, "seeded.toml"), tmp_path / "seeded", quiet=True
-    )
+    seeded = run_device(device_from_mapping(table, "seeded.toml"), tmp_path / "seeded", quiet=True)
     first = read_series(tmp_path / "seeded" / "series.csv")
     assert first["m_x"][0] == pytest.approx(results["final"]["average_magnetization"][0])
     assert seeded["magnetization"]["torques"] == []
