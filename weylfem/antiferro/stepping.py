@@ -111,6 +111,17 @@ def _reason_name(reason: int) -> str:
     return names.get(reason, str(reason))
 
 
+def stable_step_estimate(problem: SublatticeProblem) -> float:
+    """A first internal step, 0.1/(gamma max |B_k|) (a tenth of a precession radian in the
+    largest field), from which the adaptivity takes over (collective)."""
+    comm = problem.device_mesh.comm
+    local = float(
+        np.max(problem.gamma * np.linalg.norm(problem.fields(), axis=2)[..., None], initial=0.0)
+    )
+    rate = comm.allreduce(local, op=MPI.MAX)
+    return 0.1 / rate if rate > 0 else None
+
+
 def normalise(y: np.ndarray) -> None:
     """|m| = 1 for every 3-block of the flat state, in place."""
     blocks = y.reshape(-1, 3)
@@ -140,6 +151,7 @@ class SublatticeLLG:
             normalise,
             tolerance=tolerance,
         )
+        self.stepper.internal_step_s = stable_step_estimate(problem)
         self.steps = 0
 
     def rate(self, time_s: float, y: np.ndarray, out: np.ndarray) -> None:
@@ -195,6 +207,7 @@ def relax_sublattices(
         prefix="weylfem_sublattice_relax_",
         max_steps=max_steps,
     )
+    stepper.internal_step_s = stable_step_estimate(problem)
     y = problem.state()
     torque = problem.max_torque_T()
     pseudo_time, chunk = (
