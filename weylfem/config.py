@@ -573,8 +573,8 @@ def _check_magnetization(device: Device, source: str) -> None:
     path = magnetization.initial_state_file
     if path is not None:
         check_checkpoint_file(path, source, "magnetization.initial_state_file")
-    _check_demagnetization_groups(device, regions, source)
     _check_sublattice_order(device, regions, source)
+    _check_demagnetization_groups(device, regions, source)
     if device.physics.transport == "charge_valley":
         check_valley_coupling({name: device.material_of(name) for name in regions}, source)
 
