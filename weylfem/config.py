@@ -578,9 +578,77 @@ def _check_magnetization(device: Device, source: str) -> None:
     path = magnetization.initial_state_file
     if path is not None:
         check_checkpoint_file(path, source, "magnetization.initial_state_file")
+    _check_sublattice_order(device, regions, source)
     _check_demagnetization_groups(device, regions, source)
     if device.physics.transport == "charge_valley":
         check_valley_coupling({name: device.material_of(name) for name in regions}, source)
+
+
+def _check_sublattice_order(device: Device, regions: tuple[str, ...], source: str) -> None:
+    """One magnetic order for all magnetic regions; what a sublattice magnet (docs/theory.md
+    §4) supports: the magnet alone, local or no demagnetization, no spin torques, its
+    material's interlattice exchange, an initial direction (in the kagome plane)."""
+    for name, region in device.regions.items():
+        if name not in regions and region.magnetic_order != "ferromagnet":
+            raise ConfigError(
+                source,
+                f"regions.{name}.magnetic_order",
+                f"expected 'ferromagnet' (the default) on a region that is not magnetic, got"
+                f" {region.magnetic_order!r}",
+            )
+    orders = {device.regions[name].magnetic_order for name in regions}
+    if len(orders) > 1:
+        raise ConfigError(
+            source,
+            f"regions.{regions[0]}.magnetic_order",
+            f"expected one magnetic order for all magnetic regions, got {sorted(orders)}",
+        )
+    order = orders.pop()
+    if order == "ferromagnet":
+        return
+    magnetization = device.magnetization
+    unsupported = {
+        "physics.transport": (
+            device.physics.transport != "none",
+            "'none' with a sublattice magnet (the valley coupling of an antiferromagnet is"
+            " not implemented in coupled runs)",
+        ),
+        "magnetization.demagnetization": (
+            magnetization.demagnetization not in ("none", "thin_film"),
+            "'none' or 'thin_film' with a sublattice magnet (the net moment is small)",
+        ),
+        "magnetization.initial_state_file": (
+            magnetization.initial_state_file is not None,
+            "no value with a sublattice magnet (give the regions' magnetization_direction)",
+        ),
+        "fields.magnetization_file": (
+            device.fields.magnetization_file is not None,
+            "no value with a sublattice magnet (give the regions' magnetization_direction)",
+        ),
+    }
+    for name in device.torques.given():
+        unsupported[f"torques.{name}"] = (True, "no spin torque on a sublattice magnet")
+    for key, (bad, expected) in unsupported.items():
+        if bad:
+            raise ConfigError(source, key, f"expected {expected}")
+    for name in regions:
+        material = device.material_of(name)
+        if not (material.interlattice_exchange_J_per_m3 or 0.0) > 0:
+            raise ConfigError(
+                source,
+                f"regions.{name}.material",
+                f"expected a material with interlattice_exchange_J_per_m3 > 0 for magnetic_order"
+                f" {order!r}; {material.name!r} has"
+                f" {material.interlattice_exchange_J_per_m3}",
+            )
+        direction = device.regions[name].magnetization_direction
+        if order == "triangular" and math.hypot(direction[0], direction[1]) == 0:
+            raise ConfigError(
+                source,
+                f"regions.{name}.magnetization_direction",
+                "expected a direction with a component in the kagome (xy) plane for"
+                f" magnetic_order 'triangular', got {list(direction)}",
+            )
 
 
 MAGNITUDE_RANGE = (1e-100, 1e100)

@@ -33,13 +33,17 @@ class Region:
     theta m x grad(phi_c) of a magnetic material; None means no net magnetization.  In a
     magnetization-dynamics run it is the initial m.  `magnetic_field_T` overrides the
     device-wide field inside this region.  `anisotropy_axis` is the uniaxial easy axis
-    (normalised on use) of a magnetic region.
+    (normalised on use) of a magnetic region.  `magnetic_order` of a magnetic region:
+    ``ferromagnet`` (one m), ``antiferromagnet`` (two sublattices, collinear) or
+    ``triangular`` (three sublattices in the xy kagome plane, Mn3Sn-type); with sublattices,
+    `magnetization_direction` is the initial m of sublattice 1 (docs/theory.md §4).
     """
 
     material: str
     magnetization_direction: Vector | None = check(nonzero_direction, default=None)
     magnetic_field_T: Vector | None = None
     anisotropy_axis: Vector = check(nonzero_direction, default=(0.0, 0.0, 1.0))
+    magnetic_order: Literal["ferromagnet", "antiferromagnet", "triangular"] = "ferromagnet"
 
 
 @dataclass(frozen=True)

@@ -141,6 +141,17 @@ class Material:
         "D_i", "interfacial DMI (interface normal z)", "J/m^2", None, default=None
     )
     bulk_dmi_J_per_m2: float | None = _input("D_b", "bulk DMI", "J/m^2", None, default=None)
+    # Sublattice magnets (docs/theory.md §4): used by regions of magnetic_order
+    # "antiferromagnet" or "triangular", whose every sublattice has M_s, A, K_u, alpha, gamma.
+    interlattice_exchange_J_per_m3: float | None = _input(
+        "lambda", "interlattice exchange (> 0: antiparallel)", "J/m^3", None, default=None
+    )
+    interlattice_exchange_stiffness_J_per_m: float | None = _input(
+        "A_ij", "interlattice exchange stiffness", "J/m", None, default=None
+    )
+    interlattice_dmi_J_per_m3: float | None = _input(
+        "D_h", "homogeneous interlattice DMI (vector along z)", "J/m^3", None, default=None
+    )
     gilbert_damping: float | None = _input(
         "alpha", "Gilbert damping", "", non_negative, default=None
     )
@@ -436,6 +447,9 @@ _MAGNETIC_FIELDS = (
     "cubic_anisotropy_J_per_m3",
     "gilbert_damping",
     "valley_torque_beta",
+    "interlattice_exchange_J_per_m3",
+    "interlattice_exchange_stiffness_J_per_m",
+    "interlattice_dmi_J_per_m3",
 )
 
 
@@ -767,5 +781,99 @@ PERMALLOY = Material(
     gyromagnetic_ratio_rad_per_s_T=2.211e5 / VACUUM_PERMEABILITY,
 )
 
-MATERIALS: dict[str, Material] = {m.name: m for m in (CO3SN2S2, TAAS, CD3AS2, PERMALLOY)}
+# Mn3Sn sublattice magnetization: 3 mu_B per Mn (Nakatsuji et al. 2015), 6 Mn in the
+# hexagonal cell (P6_3/mmc, a = 5.665 A, c = 4.531 A), 2 of them on each of the 3 kagome
+# sublattices: V = (sqrt(3)/2) a^2 c = 1.2593e-28 m^3,
+#   M_s = 2 * 3 * 9.27401e-24 J/T / 1.2593e-28 m^3 = 4.419e5 A/m per sublattice.
+_MN3SN_CELL_VOLUME_M3 = math.sqrt(3) / 2 * 5.665e-10**2 * 4.531e-10
+_MN3SN_MS_A_PER_M = 2 * 3.0 * BOHR_MAGNETON / _MN3SN_CELL_VOLUME_M3
+# Representative interlattice exchange: the ordering energy k_B T_N (T_N = 420 K) per Mn,
+# 1.380649e-23 * 420 * 6 / 1.2593e-28 = 2.76e8 J/m^3 (exchange field lambda/M_s = 625 T);
+# DMI in the Liu-Balents ratio D/J = 0.12.
+_MN3SN_LAMBDA_J_PER_M3 = 1.380649e-23 * 420.0 * 6 / _MN3SN_CELL_VOLUME_M3
+_MN3SN_DMI_J_PER_M3 = 0.12 * _MN3SN_LAMBDA_J_PER_M3
+# Single-ion anisotropy chosen so that the closed-form weak moment of the inverse-
+# triangular order, |sum_k m_k| = K / (lambda + sqrt(3) D) (docs/theory.md §4), equals the
+# measured 0.002 mu_B per Mn of 3 mu_B: |sum_k m_k| = 3 * 0.002 / 3 = 0.002.
+_MN3SN_K_J_PER_M3 = 0.002 * (_MN3SN_LAMBDA_J_PER_M3 + math.sqrt(3) * _MN3SN_DMI_J_PER_M3)
+
+MN3SN = Material(
+    name="Mn3Sn",
+    description=(
+        "Noncollinear kagome antiferromagnet and Weyl semimetal (inverse-triangular order in"
+        " the kagome plane, T_N = 420 K); a region of it has magnetic_order = 'triangular'."
+        " Measured: the 3 mu_B Mn moment (hence the sublattice M_s), the weak net moment 0.002"
+        " mu_B/Mn (which fixes K here), sigma_AH = 20 S/cm at room temperature (sign"
+        " unassigned: taken positive for the order the device starts in), sigma. Representative:"
+        " lambda (k_B T_N per Mn), D (Liu-Balents ratio D/J), A, alpha, v_F, mu_F."
+    ),
+    sources=(
+        "S. Nakatsuji, N. Kiyohara and T. Higo, Nature 527, 212 (2015), 'Large anomalous Hall"
+        " effect in a non-collinear antiferromagnet at room temperature': sigma_AH ~ 20 S/cm at"
+        " room temperature, weak moment ~ 0.002 mu_B/Mn, Mn moment ~ 3 mu_B, T_N = 420 K,"
+        " rho ~ 300 microOhm cm",
+        "J. Liu and L. Balents, Phys. Rev. Lett. 119, 087202 (2017), 'Anomalous Hall effect and"
+        " topological defects in antiferromagnetic Weyl semimetals: Mn3Sn/Ge': the spin model"
+        " (exchange, in-plane DMI selecting the inverse-triangular order, single-ion anisotropy"
+        " along the in-plane easy axes) and the ratio D/J",
+        "K. Kuroda et al., Nat. Mater. 16, 1090 (2017), 'Evidence for magnetic Weyl fermions in"
+        " a correlated metal': Weyl nodes near the Fermi level (no number used but their"
+        " presence)",
+    ),
+    conductivity_S_per_m=3.3e5,
+    weyl_node_pairs=1,
+    fermi_velocity_m_per_s=1.0e5,
+    fermi_energy_eV=0.05,
+    anomalous_hall_conductivity_S_per_m=2.0e3,
+    saturation_magnetization_A_per_m=_MN3SN_MS_A_PER_M,
+    # Representative: k_B T_N / a = 1.380649e-23 * 420 / 5.665e-10 = 1.02e-11 J/m.
+    exchange_stiffness_J_per_m=1.0e-11,
+    uniaxial_anisotropy_J_per_m3=_MN3SN_K_J_PER_M3,
+    interlattice_exchange_J_per_m3=_MN3SN_LAMBDA_J_PER_M3,
+    interlattice_dmi_J_per_m3=_MN3SN_DMI_J_PER_M3,
+    # Representative: of the order reported for metallic antiferromagnets.
+    gilbert_damping=0.01,
+)
+
+# EuCd2As2 sublattice magnetization: 7 mu_B per Eu2+, one Eu in the trigonal cell (P-3m1,
+# a = 4.44 A, c = 7.33 A), the A-type order puts alternate Eu layers on the two
+# sublattices: V = (sqrt(3)/2) a^2 c = 1.2514e-28 m^3, M_s = 7 mu_B / (2 V) = 2.594e5 A/m.
+_EUCD2AS2_CELL_VOLUME_M3 = math.sqrt(3) / 2 * 4.44e-10**2 * 7.33e-10
+_EUCD2AS2_MS_A_PER_M = 7.0 * BOHR_MAGNETON / (2 * _EUCD2AS2_CELL_VOLUME_M3)
+
+EUCD2AS2 = Material(
+    name="EuCd2As2",
+    description=(
+        "A-type (collinear, layered) antiferromagnet with in-plane moments, T_N = 9.5 K, a"
+        " candidate Weyl semimetal (a single node pair when the Eu moments are aligned); a"
+        " region of it has magnetic_order = 'antiferromagnet'. Measured: the Eu2+ moment 7 mu_B"
+        " (hence M_s), the order and T_N. Representative: lambda (an exchange field of 0.5 T,"
+        " saturation near 1 T), the easy-plane anisotropy (K_u < 0 about c = z), A, alpha,"
+        " sigma. Its Weyl character is contested (a magnetic semiconductor, Santos-Cottin et"
+        " al. 2023), so no valley parameters are given."
+    ),
+    sources=(
+        "J.-R. Soh et al., Phys. Rev. B 97, 214422 (2018), 'Coupling of magnetic order and"
+        " charge transport in the candidate Dirac semimetal EuCd2As2': A-type order with"
+        " in-plane moments below T_N = 9.5 K",
+        "J.-R. Soh et al., Phys. Rev. B 100, 201102(R) (2019), 'Ideal Weyl semimetal induced by"
+        " magnetic exchange': one Weyl node pair in the field-aligned state",
+        "D. Santos-Cottin et al., arXiv:2301.08014 (2023), 'EuCd2As2: a magnetic"
+        " semiconductor': the semimetal picture challenged",
+    ),
+    # Representative: rho of a few mOhm cm.
+    conductivity_S_per_m=3.0e4,
+    saturation_magnetization_A_per_m=_EUCD2AS2_MS_A_PER_M,
+    # Representative: k_B T_N / a = 1.380649e-23 * 9.5 / 4.44e-10 = 3.0e-13 J/m.
+    exchange_stiffness_J_per_m=3.0e-13,
+    # Representative: easy plane (K_u < 0 about the c axis), hard-axis field 2|K|/M_s = 0.4 T.
+    uniaxial_anisotropy_J_per_m3=-0.2 * _EUCD2AS2_MS_A_PER_M,
+    # Representative: exchange field B_E = lambda / M_s = 0.5 T.
+    interlattice_exchange_J_per_m3=0.5 * _EUCD2AS2_MS_A_PER_M,
+    gilbert_damping=0.01,
+)
+
+MATERIALS: dict[str, Material] = {
+    m.name: m for m in (CO3SN2S2, TAAS, CD3AS2, PERMALLOY, MN3SN, EUCD2AS2)
+}
 """The library, by name."""

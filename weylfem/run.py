@@ -20,6 +20,8 @@ from pathlib import Path
 from mpi4py import MPI
 
 from weylfem import compat
+from weylfem.antiferro.setup import is_sublattice_magnet
+from weylfem.antiferro.simulation import build_sublattice_dynamics
 from weylfem.config import check_mesh
 from weylfem.coupled.setup import build_coupled
 from weylfem.depth import Depth
@@ -99,6 +101,8 @@ def build_simulation(device: Device, device_mesh: DeviceMesh) -> Simulation:
     check_mesh(device, device_mesh)
     device = Depth.of(device).solver_device(device)
     if device.dynamics is not None:
+        if is_sublattice_magnet(device):
+            return build_sublattice_dynamics(device, device_mesh)
         if device.physics.transport == "charge_valley":
             setup = build_coupled(device, device_mesh)
             return MagnetDynamics(setup.problem, setup.magnet, device)

@@ -1,0 +1,375 @@
+"""Sublattice micromagnetics of antiferromagnets (docs/theory.md §4) against closed forms.
+
+Energy densities (weylfem.antiferro.energy): A sum_k |grad m_k|^2 + lambda sum_{i<j} m_i.m_j
+- K sum_k (m_k.u_k)^2 + D z.sum_cyclic m_i x m_j - sum_k M_s B.m_k - M_W l.B, with
+B_E = lambda/M_s and B_A = 2K/M_s per sublattice:
+
+- uniaxial two-sublattice macrospin, B_0 along the easy axis: the two resonances
+  omega = gamma sqrt(B_A (2 B_E + B_A)) +- gamma B_0, measured from the time series of
+  m_1x + i m_1y by a two-exponential least-squares fit over ~30 periods (the + branch
+  rotates counterclockwise about +z, the - branch clockwise);
+- spin flop: the collinear and the flopped state, each relaxed, exchange their order in
+  energy at B_sf = sqrt(2 B_E B_A - B_A^2); the flopped energy is -lambda - (M_s B)^2 /
+  (2 (lambda - K)) per volume;
+- static wall of l in a 1D chain: m_2 = -m_1 = -l exactly (no field), l_z = -tanh(x/Delta)
+  with Delta = sqrt(A_eff/K_eff), A_eff = 2A - A_12, K_eff = 2K;
+- triangular (Mn3Sn-type) order: D > 0 selects the inverse-triangular 120 degree state, and
+  the in-plane easy axes at 0, 120, 240 degrees cant it into the weak moment
+  |sum_k m_k| = K/(lambda + sqrt(3) D) (to first order in K/lambda) that turns opposite to
+  the spins;
+- the linear Neel coupling -M_W l.B switches l by 180 degrees where the antiparallel state
+  loses stability: det [[4K - M_W B, 2 M_s B], [2 M_s B, 4(lambda + K) - M_W B]] = 0 (the
+  Hessian in the Neel angle and the canting angle), i.e. B_sw ~ 2 Delta E / M_W with the
+  barrier Delta E = 2K of a coherent rotation of l.
+
+Observables are volume averages, so the cases marked `mpi` give the same numbers on two ranks.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from conftest import expect_error, magnet_film_table
+from dolfinx import mesh as dolfinx_mesh
+from scipy.optimize import least_squares
+
+from weylfem.antiferro.coefficients import build_sublattice_coefficients
+from weylfem.antiferro.energy import (
+    HomogeneousDMI,
+    InterlatticeExchange,
+    InterlatticeStiffness,
+    IntralatticeExchange,
+    NeelOrbitalZeeman,
+    SublatticeAnisotropy,
+    SublatticeZeeman,
+)
+from weylfem.antiferro.problem import SublatticeProblem
+from weylfem.antiferro.stepping import SublatticeLLG, relax_sublattices
+from weylfem.constants import ELECTRON_GYROMAGNETIC_RATIO
+from weylfem.geometry import DeviceMesh
+from weylfem.magnet.coefficients import MagneticRegion, build_magnet_coefficients
+from weylfem.magnet.energy import Zeeman
+from weylfem.materials import Material
+
+GAMMA = ELECTRON_GYROMAGNETIC_RATIO
+MS = 4.0e5
+"""sublattice M_s (A/m)"""
+
+
+def sublattice_magnet(mesh, order="antiferromagnet", **parameters):
+    """(DeviceMesh, sublattice coefficients) of the whole mesh as one material."""
+    material = Material(
+        name="afm",
+        conductivity_S_per_m=1.0,
+        saturation_magnetization_A_per_m=MS,
+        exchange_stiffness_J_per_m=parameters.pop("exchange", 1e-12),
+        gilbert_damping=parameters.pop("damping", 0.0),
+        **parameters,
+    )
+    device_mesh = DeviceMesh.single_region(mesh)
+    base = build_magnet_coefficients(device_mesh, {"magnet": MagneticRegion(material)})
+    return device_mesh, build_sublattice_coefficients(base, order)
+
+
+def macrospin_mesh(comm):
+    """A short chain: uniform sublattices stay uniform (a macrospin per sublattice)."""
+    return dolfinx_mesh.create_interval(comm, 8, [0.0, 16e-9])
+
+
+def uniaxial_afm(comm, exchange_T, anisotropy_T, field_T, initial, damping=0.0, orbital=None):
+    """A uniaxial (easy z) two-sublattice macrospin in a field along z: its problem."""
+    device_mesh, coefficients = sublattice_magnet(
+        macrospin_mesh(comm),
+        interlattice_exchange_J_per_m3=exchange_T * MS,
+        uniaxial_anisotropy_J_per_m3=anisotropy_T * MS / 2,
+        damping=damping,
+    )
+    base = coefficients.base
+    zeeman = Zeeman(base, (0.0, 0.0, field_T))
+    terms = [
+        IntralatticeExchange(coefficients),
+        InterlatticeExchange(coefficients),
+        SublatticeAnisotropy(coefficients),
+        SublatticeZeeman(coefficients, zeeman),
+    ]
+    if orbital is not None:
+        base._parameters[NeelOrbitalZeeman.material_parameter] = orbital * base.indicator()
+        terms.append(NeelOrbitalZeeman(coefficients, zeeman))
+    return SublatticeProblem(device_mesh, coefficients, terms, initial)
+
+
+# -- antiferromagnetic resonance ------------------------------------------------------------------
+
+
+def two_frequency_fit(times, signal, guesses):
+    """(omega_plus, omega_minus) of signal ~ a e^{+i omega_plus t} + b e^{-i omega_minus t}:
+    the amplitudes solved linearly for given frequencies (variable projection)."""
+
+    def residual(omegas):
+        basis = np.stack([np.exp(1j * omegas[0] * times), np.exp(-1j * omegas[1] * times)], 1)
+        amplitudes = np.linalg.lstsq(basis, signal, rcond=None)[0]
+        difference = basis @ amplitudes - signal
+        return np.concatenate([difference.real, difference.imag])
+
+    scale = np.asarray(guesses)
+    fit = least_squares(lambda x: residual(x * scale), np.ones(2), xtol=1e-14, ftol=1e-14)
+    return fit.x * scale
+
+
+@pytest.mark.mpi
+def test_resonance_of_uniaxial_antiferromagnet_both_branches(comm):
+    exchange_T, anisotropy_T, field_T = 50.0, 0.5, 1.0
+    tilt = 0.01
+    problem = uniaxial_afm(comm, exchange_T, anisotropy_T, field_T, [(tilt, 0, 1), (0, 0, -1)])
+    llg = SublatticeLLG(problem, tolerance=1e-10)
+    zero_field = GAMMA * math.sqrt(anisotropy_T * (2 * exchange_T + anisotropy_T))
+    expected = (zero_field + GAMMA * field_T, zero_field - GAMMA * field_T)
+    step_s = 2 * math.pi / expected[0] / 16
+    times, signal = [], []
+    for _ in range(int(30 * expected[0] / expected[1]) * 16):
+        llg.step(step_s)
+        m1 = problem.averages()[0]
+        times.append(problem.time_s)
+        signal.append(m1[0] + 1j * m1[1])
+    assert problem.max_norm_deviation() < 1e-12
+    # rough guesses from the spectrum's peaks on either side of zero
+    times, signal = np.array(times), np.array(signal)
+    padded = 16 * len(signal)
+    omega = 2 * np.pi * np.fft.fftfreq(padded, step_s)
+    spectrum = np.abs(np.fft.fft(signal * np.hanning(len(signal)), padded))
+    guesses = (
+        omega[omega > 0][np.argmax(spectrum[omega > 0])],
+        -omega[omega < 0][np.argmax(spectrum[omega < 0])],
+    )
+    measured = two_frequency_fit(times, signal, guesses)
+    errors = [abs(m / e - 1) for m, e in zip(measured, expected, strict=True)]
+    assert max(errors) < 5e-3, (measured, expected, errors)
+
+
+# -- spin flop ------------------------------------------------------------------------------------
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("ratio", [0.97, 1.03])
+def test_spin_flop_field_from_relaxed_energies(comm, ratio):
+    exchange_T, anisotropy_T = 10.0, 1.0
+    flop_T = math.sqrt(2 * exchange_T * anisotropy_T - anisotropy_T**2)
+    field_T = ratio * flop_T
+    energies = {}
+    for name, initial in {
+        "collinear": [(0.02, 0.0, 1.0), (0.0, 0.0, -1.0)],
+        "flopped": [(1.0, 0.0, 0.3), (-1.0, 0.0, 0.3)],
+    }.items():
+        problem = uniaxial_afm(comm, exchange_T, anisotropy_T, field_T, initial)
+        relax_sublattices(problem, 1e-6)
+        energies[name] = problem.energies()["total"] / problem.volume
+        neel = problem.neel_vector()
+        if name == "collinear":
+            assert abs(neel[2]) > 0.999, neel
+        else:
+            assert abs(neel[2]) < 1e-3, neel
+    lam, k = exchange_T * MS, anisotropy_T * MS / 2
+    assert energies["collinear"] == pytest.approx(-lam - 2 * k, rel=1e-9)
+    flopped = -lam - (MS * field_T) ** 2 / (2 * (lam - k))
+    assert energies["flopped"] == pytest.approx(flopped, rel=1e-8)
+    lower = "collinear" if ratio < 1 else "flopped"
+    assert energies[lower] < min(energies.values()) + 1e-12 * abs(lam)
+    assert energies[lower] < max(energies.values())
+
+
+# -- domain wall ----------------------------------------------------------------------------------
+
+
+@pytest.mark.mpi
+def test_static_wall_width_of_neel_vector(comm):
+    exchange, stiffness_12, anisotropy = 2.0e-12, 1.0e-12, 2.0e5
+    width = math.sqrt((2 * exchange - stiffness_12) / (2 * anisotropy))  # 2.74 nm
+    length, cells = 24 * width, 480  # h = Delta/20
+    mesh = dolfinx_mesh.create_interval(comm, cells, [-length / 2, length / 2])
+    device_mesh, coefficients = sublattice_magnet(
+        mesh,
+        exchange=exchange,
+        interlattice_exchange_J_per_m3=10.0 * MS,
+        interlattice_exchange_stiffness_J_per_m=stiffness_12,
+        uniaxial_anisotropy_J_per_m3=anisotropy,
+    )
+    terms = [
+        IntralatticeExchange(coefficients),
+        InterlatticeExchange(coefficients),
+        InterlatticeStiffness(coefficients),
+        SublatticeAnisotropy(coefficients),
+    ]
+
+    def initial(x):  # a wall of 1.5 times the width, l rotating in the xz plane
+        theta = 2 * np.arctan(np.exp(x[0] / (1.5 * width)))
+        neel = np.stack([np.sin(theta), np.zeros_like(theta), np.cos(theta)])
+        return np.stack([neel, -neel])
+
+    problem = SublatticeProblem(device_mesh, coefficients, terms, initial)
+    relax_sublattices(problem, 1e-4)
+    # l_z = -tanh((x - X)/Delta): its average fixes X, the exchange energy fixes Delta
+    neel_z = problem.neel_vector()[2]
+    centre = -neel_z * length / 2
+    energy = problem.energies()
+    exchange_energy = energy["exchange"] + energy["interlattice_stiffness"]
+    # per unit cross-section (1D: the chain is 1 m^2): (2A - A_12) int |l'|^2 = (2A - A_12) 2/Delta
+    measured = 2 * (2 * exchange - stiffness_12) / exchange_energy
+    assert abs(centre) < width
+    # the P1 wall's O(h^2) discretization error is 2e-3 at h = Delta/20
+    assert measured == pytest.approx(width, rel=4e-3)
+    anisotropy_energy = energy["uniaxial_anisotropy"] + 2 * anisotropy * length
+    assert anisotropy_energy == pytest.approx(2 * anisotropy * 2 * width, rel=4e-3)
+
+
+# -- triangular (Mn3Sn-type) order -------------------------------------------------------------
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("angle", [0.3, 1.2])
+def test_triangular_ground_state_and_weak_moment(comm, angle):
+    lam, dmi, anisotropy = 100.0 * MS, 20.0 * MS, 0.2 * MS
+    device_mesh, coefficients = sublattice_magnet(
+        macrospin_mesh(comm),
+        order="triangular",
+        interlattice_exchange_J_per_m3=lam,
+        interlattice_dmi_J_per_m3=dmi,
+        uniaxial_anisotropy_J_per_m3=anisotropy,
+    )
+    terms = [
+        IntralatticeExchange(coefficients),
+        InterlatticeExchange(coefficients),
+        HomogeneousDMI(coefficients),
+        SublatticeAnisotropy(coefficients),
+    ]
+    # start near the regular (+ chirality) triangle, slightly out of plane: the DMI must
+    # turn it into the inverse one
+    start = [
+        (
+            math.cos(angle + 2 * math.pi * k / 3 + 0.4 * k),
+            math.sin(angle + 2 * math.pi * k / 3),
+            0.05,
+        )
+        for k in range(3)
+    ]
+    problem = SublatticeProblem(device_mesh, coefficients, terms, start)
+    relax_sublattices(problem, 1e-7 * lam / MS)
+    m = problem.averages()
+    phases = np.angle(m[:, 0] + 1j * m[:, 1])
+    steps = np.angle(np.exp(1j * (phases[[1, 2, 0]] - phases)))
+    # inverse triangle: each next sublattice turned by -120 degrees (to O(K/lambda))
+    assert np.allclose(steps, -2 * math.pi / 3, atol=3 * anisotropy / lam), steps
+    assert np.max(np.abs(m[:, 2])) < 1e-6
+    net = m.sum(axis=0)
+    expected = anisotropy / (lam + math.sqrt(3) * dmi)
+    assert np.linalg.norm(net) == pytest.approx(expected, rel=5 * anisotropy / lam)
+    # the weak moment turns opposite to the spins: its angle is -phi for m_1 at phi
+    # (easy axes at 0, 120, 240 degrees)
+    phi = phases[0]
+    assert np.angle(net[0] + 1j * net[1]) == pytest.approx(np.angle(np.exp(-1j * phi)), abs=1e-2)
+
+
+# -- linear Neel coupling: 180 degree switching --------------------------------------------------
+
+
+def switching_field(lam, anisotropy, orbital):
+    """The smallest B along +z at which l = -z loses stability: the root of the Hessian
+    determinant (4K - M_W B)(4(lambda + K) - M_W B) - 4 M_s^2 B^2 = 0."""
+    a = orbital**2 - 4 * MS**2
+    b = -orbital * (4 * anisotropy + 4 * (lam + anisotropy))
+    c = 16 * anisotropy * (lam + anisotropy)
+    roots = np.roots([a, b, c])
+    return float(min(r.real for r in roots if r.real > 0 and abs(r.imag) < 1e-9))
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("ratio", [0.95, 1.05])
+def test_neel_vector_switched_by_linear_coupling(comm, ratio):
+    exchange_T, anisotropy_T = 20.0, 0.2
+    orbital = 3.0 * MS
+    lam, anisotropy = exchange_T * MS, anisotropy_T * MS / 2
+    threshold = switching_field(lam, anisotropy, orbital)
+    barrier = 2 * anisotropy  # coherent rotation of l at B = 0, per volume
+    assert threshold == pytest.approx(2 * barrier / orbital, rel=0.02)
+    field_T = ratio * threshold
+    initial = [(0.02, 0.0, -1.0), (-0.02, 0.0, 1.0)]  # l along -z, against M_W l.B
+    problem = uniaxial_afm(comm, exchange_T, anisotropy_T, field_T, initial, orbital=orbital)
+    relax_sublattices(problem, 1e-6)
+    neel = problem.neel_vector()
+    assert neel[2] == pytest.approx(-1.0 if ratio < 1 else 1.0, abs=1e-3), neel
+    # the opposite sign of M_W favours the start: nothing switches
+    problem = uniaxial_afm(comm, exchange_T, anisotropy_T, field_T, initial, orbital=-orbital)
+    relax_sublattices(problem, 1e-6)
+    assert problem.neel_vector()[2] == pytest.approx(-1.0, abs=1e-3)
+
+
+# -- device files ---------------------------------------------------------------------------------
+
+
+def afm_film_table(order: str = "antiferromagnet", material: str = "EuCd2As2") -> dict:
+    """A 2D sublattice film (a fresh copy per call)."""
+    table = magnet_film_table()
+    table["geometry"].update(length=20.0, width=10.0, mesh_size=5.0)
+    table["regions"]["channel"] = {
+        "material": material,
+        "magnetization_direction": [1, 0, 0.1],
+        "magnetic_order": order,
+    }
+    table["magnetization"] = {"demagnetization": "none"}
+    table["fields"] = {"magnetic_field_T": [0.0, 0.0, 0.2]}
+    table["dynamics"] = {"end_time_s": 2e-12, "time_step_s": 1e-12, "snapshot_every": 1}
+    return table
+
+
+@pytest.mark.mpi
+def test_sublattice_device_runs_through_the_run_loop(comm, shared_tmp_path):
+    from weylfem.config import device_from_mapping
+    from weylfem.output.series import read_series
+    from weylfem.run import run_device
+
+    device = device_from_mapping(afm_film_table(), "dev.toml")
+    results = run_device(device, shared_tmp_path / "out", comm, quiet=True)
+    assert results["model"] == "sublattice magnetization dynamics"
+    assert results["magnetization"]["sublattices"] == 2
+    assert "interlattice_exchange" in results["magnetization"]["energy_terms"]
+    series = read_series(shared_tmp_path / "out" / "series.csv")
+    assert len(series["time_s"]) == 3
+    l0 = np.array([series[f"l_{c}"][0] for c in "xyz"])
+    assert l0 == pytest.approx(np.array([1, 0, 0.1]) / math.hypot(1, 0.1), rel=1e-12)
+    for c in "xyz":  # the net moment starts at zero: m_2 = -m_1
+        assert series[f"n_{c}"][0] == pytest.approx(0.0, abs=1e-14)
+    assert (shared_tmp_path / "out" / "sublattices.xdmf").is_file()
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "fragment"),
+    [
+        (
+            lambda t: t["magnetization"].update(demagnetization="open_boundary"),
+            "magnetization.demagnetization",
+            "'thin_film'",
+        ),
+        (
+            lambda t: t["regions"]["channel"].update(material="permalloy"),
+            "regions.channel.material",
+            "interlattice_exchange_J_per_m3 > 0",
+        ),
+        (
+            lambda t: t["regions"]["channel"].update(
+                magnetic_order="triangular", magnetization_direction=[0, 0, 1]
+            ),
+            "regions.channel.magnetization_direction",
+            "kagome (xy) plane",
+        ),
+        (
+            lambda t: t["regions"]["channel"].update(magnetic_order="spiral"),
+            "regions.channel.magnetic_order",
+            "",
+        ),
+    ],
+)
+def test_sublattice_device_errors(change, key, fragment):
+    table = afm_film_table()
+    change(table)
+    expect_error(table, key, fragment)
