@@ -85,6 +85,7 @@ class AdaptiveIntegrator:
         self.tolerance = tolerance
         self.solver_choice = f"explicit (Dormand-Prince 5(4), tolerance {tolerance:g})"
         self.operator = problem.field_operator
+        self._evaluations_before = self.operator.evaluations
         self.gamma = self._nodal(problem.coefficients.gyromagnetic_ratio)[:, None]
         self.alpha = self._nodal(problem.coefficients.damping)[:, None]
         self._torque_form = None
@@ -214,5 +215,5 @@ class AdaptiveIntegrator:
             "rejected_steps": self.rejected,
             "smallest_step_s": self.smallest_step_s if self.accepted else None,
             "largest_step_s": self.largest_step_s if self.accepted else None,
-            "field_evaluations": self.operator.evaluations,
+            "field_evaluations": self.operator.evaluations - self._evaluations_before,
         }
