@@ -152,37 +152,45 @@ class AdaptiveIntegrator:
             first = carried[2]  # the last stage of the previous call (first same as last)
         else:
             first = self.rate(m, time_s)
-        while end_s - time_s > 1e-12 * step_s:
-            clipped = 1.01 * h >= end_s - time_s  # no sliver of a step before the end
-            trial = end_s - time_s if clipped else h
-            stages = [first]
-            for i in range(1, 7):
-                coefficients = A[i]
-                stage = m + trial * sum(a * k for a, k in zip(coefficients, stages, strict=False))
-                stage_time_s = time_s + C[i] * trial
-                if i == 6:  # the fifth-order solution, normalised
-                    stage /= np.linalg.norm(stage, axis=1)[:, None]
-                    candidate = stage
-                    stage_time_s = end_s if clipped else stage_time_s
-                stages.append(self.rate(stage, stage_time_s))
-            difference = trial * sum(e * k for e, k in zip(E, stages, strict=True) if e)
-            local = float(np.max(np.abs(difference), initial=0.0))
-            error = comm.allreduce(local, op=MPI.MAX)
-            factor = SAFETY * (self.tolerance / error) ** 0.2 if error > 0 else GROWTH_LIMIT
-            if error <= self.tolerance:
-                m, first = candidate, stages[6]
-                time_s = end_s if clipped else time_s + trial
-                self.accepted += 1
-                self.smallest_step_s = min(self.smallest_step_s, trial)
-                self.largest_step_s = max(self.largest_step_s, trial)
-                proposed = trial * min(GROWTH_LIMIT, max(SHRINK_LIMIT, factor))
-                # a step shortened to land on the end says nothing against the full one
-                h = max(h, proposed) if clipped and factor >= 1 else proposed
-            else:
-                self.rejected += 1
-                h = trial * min(1.0, max(SHRINK_LIMIT, factor))
-            if h < SMALLEST_STEP * step_s:
-                raise ConvergenceError("rk45", "step size underflow", self.accepted)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow: a rejected step
+            while end_s - time_s > 1e-12 * step_s:
+                clipped = 1.01 * h >= end_s - time_s  # no sliver of a step before the end
+                trial = end_s - time_s if clipped else h
+                stages = [first]
+                for i in range(1, 7):
+                    coefficients = A[i]
+                    stage = m + trial * sum(
+                        a * k for a, k in zip(coefficients, stages, strict=False)
+                    )
+                    stage_time_s = time_s + C[i] * trial
+                    if i == 6:  # the fifth-order solution, normalised
+                        stage /= np.linalg.norm(stage, axis=1)[:, None]
+                        candidate = stage
+                        stage_time_s = end_s if clipped else stage_time_s
+                    stages.append(self.rate(stage, stage_time_s))
+                difference = trial * sum(e * k for e, k in zip(E, stages, strict=True) if e)
+                local = float(np.max(np.abs(difference), initial=0.0))
+                error = comm.allreduce(local, op=MPI.MAX)
+                if not math.isfinite(error):  # a far too long trial step overflowed
+                    factor = SHRINK_LIMIT
+                elif error > 0:
+                    factor = SAFETY * (self.tolerance / error) ** 0.2
+                else:
+                    factor = GROWTH_LIMIT
+                if error <= self.tolerance:
+                    m, first = candidate, stages[6]
+                    time_s = end_s if clipped else time_s + trial
+                    self.accepted += 1
+                    self.smallest_step_s = min(self.smallest_step_s, trial)
+                    self.largest_step_s = max(self.largest_step_s, trial)
+                    proposed = trial * min(GROWTH_LIMIT, max(SHRINK_LIMIT, factor))
+                    # a step shortened to land on the end says nothing against the full one
+                    h = max(h, proposed) if clipped and factor >= 1 else proposed
+                else:
+                    self.rejected += 1
+                    h = trial * min(1.0, max(SHRINK_LIMIT, factor))
+                if h < SMALLEST_STEP * step_s:
+                    raise ConvergenceError("rk45", "step size underflow", self.accepted)
         self.internal_step_s = h
         self._carried = (end_s, m, first)
         values = problem.m.x.array.reshape(-1, 3)
