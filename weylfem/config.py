@@ -582,6 +582,14 @@ def _check_magnetization(device: Device, source: str) -> None:
     _check_demagnetization_groups(device, regions, source)
     if device.physics.transport == "charge_valley":
         check_valley_coupling({name: device.material_of(name) for name in regions}, source)
+        if device.dynamics.scheme == "rk45":
+            raise ConfigError(
+                source,
+                "dynamics.scheme",
+                "expected 'bdf2' or 'tangent_plane' with physics.transport = 'charge_valley'"
+                " (the coupled run takes dm/dt over each step and its history from the"
+                " tangent-plane schemes; rk45 is for the magnet alone), got 'rk45'",
+            )
 
 
 def _check_sublattice_order(device: Device, regions: tuple[str, ...], source: str) -> None:

@@ -283,15 +283,20 @@ class Dynamics:
     solve, energy not monotone).  Then stepped with equal steps from
     t = 0 to end_time_s (0 with relax_first: relaxation only).  ``bdf2`` is the
     second-order tangent-plane BDF2 scheme, ``tangent_plane`` the theta scheme
-    (`theta` in (1/2, 1], default 1).  Every `series_every` steps a row of series.csv,
+    (`theta` in (1/2, 1], default 1), ``rk45`` the adaptive explicit Dormand-Prince 5(4)
+    scheme (error per internal step on m at most `tolerance`, default 1e-5; time_step_s
+    is then the interval of the run loop, taken in as many internal steps as needed, and
+    the first trial step).  Every `series_every` steps a row of series.csv,
     every `snapshot_every` steps m and B_eff in magnetization.xdmf, every
     `checkpoint_every` steps checkpoint.npz (and all three at the last step).
     """
 
     end_time_s: float = check(non_negative)
     time_step_s: float = check(positive)
-    scheme: Literal["bdf2", "tangent_plane"] = "bdf2"
+    scheme: Literal["bdf2", "tangent_plane", "rk45"] = "bdf2"
     theta: float | None = None
+    tolerance: float | None = None
+    """error per internal step of an adaptive scheme (rk45), dimensionless"""
     relax_first: bool = False
     relax_method: Literal["gradient_flow", "barzilai_borwein"] = "gradient_flow"
     relax_torque_tolerance_T: float = check(positive, default=1e-5)
@@ -307,6 +312,11 @@ class Dynamics:
         """theta of the tangent-plane scheme, defaulted (BDF2: unused)."""
         return 1.0 if self.theta is None else self.theta
 
+    @property
+    def tolerance_value(self) -> float:
+        """tolerance of an adaptive scheme, defaulted (1e-5, mumax3's MaxErr)."""
+        return 1e-5 if self.tolerance is None else self.tolerance
+
     def steps(self) -> int:
         """Number of steps of time_step_s to reach end_time_s (or just pass it)."""
         return math.ceil(self.end_time_s / self.time_step_s - 1e-9)
@@ -318,6 +328,11 @@ class Dynamics:
                 yield "theta", "expected no value unless scheme = 'tangent_plane'"
             elif not 0.5 < self.theta <= 1.0:
                 yield "theta", "expected a number in (0.5, 1]"
+        if self.tolerance is not None:
+            if self.scheme != "rk45":
+                yield "tolerance", "expected no value unless scheme = 'rk45' (adaptive)"
+            elif not 0 < self.tolerance < 0.1:
+                yield "tolerance", f"expected a number in (0, 0.1), got {self.tolerance}"
         if self.end_time_s == 0 and not self.relax_first:
             yield "end_time_s", "expected a positive number (0 only with relax_first = true)"
         if 0 < self.end_time_s < self.time_step_s:

@@ -27,6 +27,7 @@ import numpy as np
 import ufl
 from dolfinx import fem
 from mpi4py import MPI
+from petsc4py import PETSc
 
 from weylfem import compat
 from weylfem.constants import VACUUM_PERMEABILITY
@@ -34,6 +35,7 @@ from weylfem.geometry import DeviceMesh
 from weylfem.magnet.coefficients import MagnetCoefficients
 from weylfem.magnet.energy import EnergyTerm, gradient3
 from weylfem.solvers import LinearSolver, choose_kind, iterative_spd_options
+from weylfem.timings import WORK_TIMERS
 
 SHELL_QUADRATURE_DEGREE = 2
 """Quadrature degree of the shell's stiffness.  Its coefficient is not a polynomial, and its
@@ -85,6 +87,9 @@ class Demagnetization(EnergyTerm):
         outer = _tagged(device_mesh.facet_tags, device_mesh.facet_groups[outer_boundary])
         grounded = fem.locate_dofs_topological(self.space, mesh.topology.dim - 1, outer)
         self._bcs = [fem.dirichletbc(fem.Constant(mesh, 0.0), grounded, self.space)]
+        self._grounded_owned = grounded[grounded < self.space.dofmap.index_map.size_local]
+        self._charge_matrix = None
+        """G, int M_s phi_j . grad psi_i dx (rows: potential, columns: m), for add_weak_field"""
         self._bilinear_form = fem.form(self._stiffness(device_mesh, outer_boundary, shell))
         self._linear_form = None
         self._rhs = None
@@ -148,6 +153,27 @@ class Demagnetization(EnergyTerm):
         compat.assemble_rhs(self._rhs, self._linear_form, self._bilinear_form, self._bcs)
         self.solver.solve(self._rhs, compat.petsc_vector(self.potential))
         self.potential.x.scatter_forward()
+
+    def add_weak_field(self, m: PETSc.Vec, out: PETSc.Vec) -> None:
+        """Add the weak field int M_s B_d(m) . phi_i dx = -mu_0 (G^T u)_i to `out`, where
+        A u = G m (Dirichlet rows zero): the right side as a constant matrix G times m, the
+        potential solve (into `potential`, its last value the next initial guess) and G^T
+        as the gradient; G is assembled on the first call.  Collective."""
+        if self._charge_matrix is None:
+            vector_space = compat.function_space(self.space.mesh, "Lagrange", 1, (3,))
+            trial, psi = ufl.TrialFunction(vector_space), ufl.TestFunction(self.space)
+            charge = self.saturation * ufl.dot(trial, gradient3(psi)) * self._dx_magnet
+            with compat.timer(WORK_TIMERS["assemble"]):
+                self._charge_matrix = compat.assemble_matrix(fem.form(charge), [])
+            self._charge = self._charge_matrix.createVecLeft()
+            self._gradient = self._charge_matrix.createVecRight()
+        self._charge_matrix.mult(m, self._charge)
+        self._charge.array[self._grounded_owned] = 0.0
+        potential = compat.petsc_vector(self.potential)
+        self.solver.solve(self._charge, potential)
+        self.potential.x.scatter_forward()
+        self._charge_matrix.multTranspose(potential, self._gradient)
+        out.axpy(-VACUUM_PERMEABILITY, self._gradient)
 
     def field(self) -> ufl.core.expr.Expr:
         """B_d = mu_0 H_d = -mu_0 grad u (T, 3-vector) from the last update."""

@@ -49,6 +49,12 @@ class EnergyTerm:
     implicit: bool = False
     """True: the tangent-plane step takes this term's field at m + theta k v (its second
     variation enters the matrix); False: at m (explicit)."""
+    field_dependence: ClassVar[str] = "general"
+    """How the energy depends on m, for `weylfem.magnet.field_operator`: "quadratic" (the
+    weak field -dE[m; .] is a constant matrix times m), "linear" (the weak field does not
+    depend on m; it is affine in the `time_scales` constants and constant otherwise) or
+    "general" (assembled at every evaluation).  A term with `add_weak_field` (nonlocal)
+    provides its weak field itself, whatever this says."""
 
     def density(self, m) -> ufl.core.expr.Expr:
         """Energy density (J/m^3) at magnetization direction m."""
@@ -63,6 +69,11 @@ class EnergyTerm:
 
     def set_time(self, time_s: float) -> None:
         """Evaluate time-dependent inputs at `time_s`; static terms: nothing."""
+
+    def time_scales(self) -> tuple[fem.Constant, ...]:
+        """The constants through which `set_time` changes a "linear" term's weak field
+        (which is affine in each of them); static terms: none."""
+        return ()
 
     def induction(self, m) -> ufl.core.expr.Expr | None:
         """The magnetic induction (T) this term's field adds where the carriers are, beside
@@ -97,6 +108,7 @@ class Exchange(EnergyTerm):
     """A |grad m|^2."""
 
     name = "exchange"
+    field_dependence = "quadratic"
     implicit = True
 
     def __init__(self, coefficients: MagnetCoefficients):
@@ -112,6 +124,7 @@ class UniaxialAnisotropy(EnergyTerm):
     """-K_u (m.u)^2 with a unit easy axis u per region (K_u > 0: easy axis)."""
 
     name = "uniaxial_anisotropy"
+    field_dependence = "quadratic"
 
     def __init__(self, coefficients: MagnetCoefficients):
         self.constant = coefficients.parameter(self.material_parameter)
@@ -139,6 +152,7 @@ class Zeeman(EnergyTerm):
     """-M_s B_ext.m with B_ext(t) = B_static + waveform(t) B_amplitude."""
 
     name = "zeeman"
+    field_dependence = "linear"
 
     def __init__(
         self,
@@ -172,6 +186,10 @@ class Zeeman(EnergyTerm):
         if self.waveform is not None:
             self.scale.value = float(self.waveform(time_s))
 
+    def time_scales(self) -> tuple[fem.Constant, ...]:
+        """waveform(t), the scale of the time-dependent part (none without one)."""
+        return () if self.amplitude is None else (self.scale,)
+
 
 class WeylOrbitalZeeman(EnergyTerm):
     """-M_W B_ext.m, M_W = sigma_AH mu_F / e: the energy of the Weyl electrons' orbital
@@ -181,6 +199,7 @@ class WeylOrbitalZeeman(EnergyTerm):
 
     name = "weyl_orbital_zeeman"
     material_parameter = "orbital_magnetization_A_per_m"
+    field_dependence = "linear"
 
     def __init__(self, coefficients: MagnetCoefficients, zeeman: Zeeman):
         self.orbital = coefficients.parameter(self.material_parameter)
@@ -189,12 +208,17 @@ class WeylOrbitalZeeman(EnergyTerm):
     def density(self, m):
         return -self.orbital * ufl.dot(self.zeeman.field(), m)
 
+    def time_scales(self) -> tuple[fem.Constant, ...]:
+        """The Zeeman term's: the same applied field."""
+        return self.zeeman.time_scales()
+
 
 @switched_on_by("interfacial_dmi_J_per_m2")
 class InterfacialDMI(EnergyTerm):
     """D_i [m_z div m - (m.grad) m_z], the interface normal along z."""
 
     name = "interfacial_dmi"
+    field_dependence = "quadratic"
 
     def __init__(self, coefficients: MagnetCoefficients):
         self.constant = coefficients.parameter(self.material_parameter)
@@ -211,6 +235,7 @@ class BulkDMI(EnergyTerm):
     """D_b m.(curl m)."""
 
     name = "bulk_dmi"
+    field_dependence = "quadratic"
 
     def __init__(self, coefficients: MagnetCoefficients):
         self.constant = coefficients.parameter(self.material_parameter)
@@ -226,6 +251,7 @@ class ThinFilmDemagnetization(EnergyTerm):
     exact demagnetizing energy of an infinite film, a cheap approximation for thin ones."""
 
     name = "demagnetization"
+    field_dependence = "quadratic"
 
     def __init__(self, coefficients: MagnetCoefficients, normal=(0.0, 0.0, 1.0)):
         mesh = coefficients.saturation_magnetization.function_space.mesh

@@ -9,7 +9,9 @@ and the step tau (1/T) from the last two iterates, s = m_k - m_{k-1}, y = d_{k-1
 (inner products weighted by the nodes' M_s-weighted volumes), alternating
 tau = (s.s)/(s.y) and (s.y)/(y.y).  Every iteration costs one effective-field evaluation
 (one demagnetizing solve) and no linear solve; the energy is not monotone from step to
-step.  A step is capped so that no node turns by more than `max_change`.  It stops when
+step.  A step is capped so that no node turns by more than `max_change`.  The field comes
+from the operators built once (`weylfem.magnet.field_operator`): no assembly per
+iteration.  It stops when
 max |m x B_eff| falls below the tolerance (tesla) and raises ConvergenceError if that
 does not happen within `max_iterations`.
 """
@@ -38,11 +40,11 @@ def minimize(
     def dot(a: np.ndarray, b: np.ndarray) -> float:
         return comm.allreduce(float(np.sum(weights * a * b)), op=MPI.SUM)
 
+    operator = problem.field_operator
+
     def descent() -> tuple[np.ndarray, float]:
-        problem.update()
-        nodes = problem.magnetic_nodes
-        m = problem.m.x.array.reshape(-1, 3)[nodes]
-        field = problem.effective_field.x.array.reshape(-1, 3)[nodes]
+        m = problem.owned_magnetization()
+        field = operator.field()
         direction = field - np.sum(m * field, axis=1)[:, None] * m
         local = float(np.max(np.linalg.norm(direction, axis=1), initial=0.0))
         return direction, comm.allreduce(local, op=MPI.MAX)

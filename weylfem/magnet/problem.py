@@ -8,6 +8,7 @@ forms of the energies and of the effective field are compiled once, here.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import ufl
@@ -19,6 +20,9 @@ from weylfem.geometry import DeviceMesh
 from weylfem.magnet.coefficients import MagnetCoefficients
 from weylfem.magnet.energy import EnergyTerm
 from weylfem.magnet.torques import TorqueTerm
+
+if TYPE_CHECKING:
+    from weylfem.magnet.field_operator import FieldOperator
 
 InitialMagnetization = tuple[float, float, float] | Callable[[np.ndarray], np.ndarray]
 """A uniform direction, or f(x (3, n)) -> (3, n) directions (normalised on use)."""
@@ -70,6 +74,7 @@ class MicromagneticProblem:
         )
         self._average_forms = [fem.form(self.m[i] * self.dx) for i in range(3)]
         self.effective_field = fem.Function(self.space, name="B_eff")
+        self._field_operator: FieldOperator | None = None
 
     # -- state ------------------------------------------------------------------------------
 
@@ -169,6 +174,16 @@ class MicromagneticProblem:
         m = self.m.x.array.reshape(-1, 3)[self.magnetic_nodes]
         local = float(np.max(np.abs(np.linalg.norm(m, axis=1) - 1.0), initial=0.0))
         return self.device_mesh.comm.allreduce(local, op=MPI.MAX)
+
+    @property
+    def field_operator(self) -> FieldOperator:
+        """B_eff from operators built once (`weylfem.magnet.field_operator`), built on
+        first use (collective)."""
+        if self._field_operator is None:
+            from weylfem.magnet.field_operator import FieldOperator
+
+            self._field_operator = FieldOperator(self)
+        return self._field_operator
 
     @property
     def nodal_weights(self) -> np.ndarray:

@@ -21,6 +21,7 @@ from dolfinx import fem
 
 from weylfem.depth import Depth
 from weylfem.device import Device
+from weylfem.magnet.adaptive import AdaptiveIntegrator
 from weylfem.magnet.checkpoint import (
     capture,
     device_record,
@@ -40,6 +41,8 @@ from weylfem.simulation.protocol import OutputFiles, Schedule
 from weylfem.solvers import solver_description
 from weylfem.timings import Timings
 
+LLGIntegrator = TangentPlaneIntegrator | AdaptiveIntegrator
+"""What steps the LLG: a tangent-plane scheme or the adaptive explicit one."""
 RELAXATION_TIME_S = -math.inf
 """When a relaxation runs: before t = 0, so that every drive's waveform is 0."""
 AVERAGE_COLUMNS = ("m_x", "m_y", "m_z")
@@ -57,7 +60,7 @@ class MagnetSystem(Protocol):
     """A magnet and what is coupled to it, as `MagnetDynamics` steps it."""
 
     magnet: MicromagneticProblem
-    integrator: TangentPlaneIntegrator
+    integrator: LLGIntegrator
     model: str
     """the model's name in results.json"""
 
@@ -93,7 +96,7 @@ class LoneMagnet:
 
     model = "magnetization dynamics"
 
-    def __init__(self, magnet: MicromagneticProblem, integrator: TangentPlaneIntegrator):
+    def __init__(self, magnet: MicromagneticProblem, integrator: LLGIntegrator):
         self.magnet = magnet
         self.integrator = integrator
 
@@ -230,7 +233,7 @@ class MagnetDynamics:
     def write_state(self, path: Path, step: int) -> None:
         """The checkpoint after `step` (collective)."""
         problem = self.problem
-        extras = self.system.running_totals()
+        extras = {**self.system.running_totals(), **self.integrator.checkpoint_extras()}
         state = capture(
             problem, self.integrator, step, self.last_step_s, self.max_change, self.record, extras
         )
@@ -243,6 +246,7 @@ class MagnetDynamics:
         """The state of the checkpoint `path` (which must be this device's)."""
         state = read_checkpoint(path, self.problem, self.record)
         restore(self.problem, self.integrator, state)
+        self.integrator.resume_extras(state.extras)
         self.max_change = state.max_change
         self.system.resume(state.extras)
         self.steps = self.resumed_from_step = state.step
@@ -266,6 +270,7 @@ class MagnetDynamics:
         return {
             "scheme": integrator.scheme,
             **solver_description(integrator.solver_choice, integrator.solver),
+            **integrator.describe(),
         }
 
     def report(self) -> dict:
@@ -293,9 +298,11 @@ class MagnetDynamics:
         }
 
 
-def make_integrator(problem: MicromagneticProblem, device: Device) -> TangentPlaneIntegrator:
+def make_integrator(problem: MicromagneticProblem, device: Device) -> LLGIntegrator:
     """The LLG integrator [dynamics] and [solver] ask for."""
     dynamics, solver = device.dynamics, device.solver
+    if dynamics.scheme == "rk45":
+        return AdaptiveIntegrator(problem, dynamics.tolerance_value)
     return TangentPlaneIntegrator(
         problem,
         dynamics.scheme,

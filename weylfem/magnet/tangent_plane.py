@@ -154,6 +154,17 @@ class TangentPlaneIntegrator:
         previous, step_s = history
         self._previous = (np.array(previous, dtype=float).reshape(-1, 3), float(step_s))
 
+    def checkpoint_extras(self) -> dict[str, object]:
+        """Nothing beyond `history` (which checkpoints keep themselves)."""
+        return {}
+
+    def resume_extras(self, extras) -> None:
+        """Nothing beyond `history`."""
+
+    def describe(self) -> dict[str, object]:
+        """Nothing beyond the solver's description (results.json)."""
+        return {}
+
     def step(self, step_s: float) -> float:
         """Advance m and the time by `step_s`; returns the largest nodal change |dm|."""
         problem = self.problem
