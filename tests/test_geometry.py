@@ -258,3 +258,33 @@ def test_mesh_size_is_respected(comm):
     coarse = build_device_mesh(BarGeometry(dimension=2, mesh_size=1.0), comm).counts()
     fine = build_device_mesh(BarGeometry(dimension=2, mesh_size=0.25), comm).counts()
     assert fine["cells"] > 10 * coarse["cells"]
+
+
+@pytest.mark.mpi
+def test_layered_film_is_extruded_through_its_thickness(comm):
+    """`layers` = 2: every vertex lies on one of the three planes z = -lz/2, 0, lz/2, each
+    plane holding the same number of vertices (the extruded triangles), and the volume is
+    lx ly lz; a layered body with air around it is refused."""
+    geometry = {"kind": "magnet_body", "lx": 1.0, "ly": 0.4, "lz": 0.1, "layers": 2}
+    geometry.update(open_boundary="none", magnet_mesh_size=0.1, mesh_size=0.1)
+    table = {
+        "name": "film",
+        "geometry": geometry,
+        "regions": {"magnet": {"material": "permalloy", "magnetization_direction": [1, 0, 0]}},
+        "physics": {"transport": "none"},
+        "magnetization": {"demagnetization": "thin_film"},
+        "dynamics": {"end_time_s": 1e-12, "time_step_s": 1e-13},
+    }
+    device = device_from_mapping(table, "film.toml")
+    device_mesh = build_device_mesh(device.geometry, comm)
+    space = compat.function_space(device_mesh.mesh, "Lagrange", 1)
+    owned = space.dofmap.index_map.size_local
+    z = np.concatenate(comm.allgather(space.tabulate_dof_coordinates()[:owned, 2]))
+    planes = np.array([-0.05, 0.0, 0.05]) * 1e-6
+    assert np.max(np.abs(z[:, None] - planes[None, :]).min(axis=1)) < 1e-15
+    counts = [np.count_nonzero(np.abs(z - plane) < 1e-15) for plane in planes]
+    assert counts[0] == counts[1] == counts[2] > 0
+    assert sum(counts) == len(z)
+    table["geometry"]["open_boundary"] = "shell"
+    with pytest.raises(ConfigError, match="geometry.layers: expected no value unless"):
+        device_from_mapping(table, "film.toml")

@@ -29,6 +29,13 @@ class MagnetBodyGeometry(Geometry):
     local thin-film approximation).  R1 defaults to twice the magnet's circumradius and
     R2 to 3 R1.
 
+    `layers` (a 3D box alone, open_boundary ``"none"``) meshes the magnet as that many
+    layers through its thickness `lz`: the `lx` x `ly` rectangle's triangles extruded into
+    prisms, each cut into three tetrahedra.  A thin film meshed freely gets tetrahedra
+    flattened between its faces, whose exchange modes are the fastest of the mesh and
+    bound an explicit integrator's step; one layer of a 3 nm film at 5 nm elements lowers
+    the largest exchange eigenvalue 2.6-fold (the free mesh: 2.71/nm^2, one layer 1.03/nm^2).
+
     Elements are `magnet_mesh_size` within the magnet's bounding box and grow linearly
     with the distance d from that box, as magnet_mesh_size + size_growth d, up to
     `mesh_size` (explicit refinements replace this grading: gmsh keeps one background
@@ -50,12 +57,23 @@ class MagnetBodyGeometry(Geometry):
     """element size in the magnet (mesh_size is the largest, far from it)"""
     size_growth: float = check(positive, default=0.3)
     """growth of the element size per unit distance from the magnet"""
+    layers: int | None = check(positive, default=None)
+    """element layers through lz, extruded (a box alone in 3D; default: a free mesh)"""
 
     def validate(self) -> Iterator[tuple[str, str]]:
         """Cross-field checks (yields key, message)."""
         yield from super().validate()
         if self.magnet_mesh_size > self.mesh_size:
             yield "magnet_mesh_size", f"expected at most mesh_size ({self.mesh_size})"
+        if self.layers is not None:
+            if self.dimension != 3 or self.shape != "box" or self.open_boundary != "none":
+                yield (
+                    "layers",
+                    (
+                        "expected no value unless dimension = 3, shape = 'box' and"
+                        " open_boundary = 'none'"
+                    ),
+                )
         if self.open_boundary == "none":
             for key in ("air_radius", "shell_radius"):
                 if getattr(self, key) is not None:
@@ -130,6 +148,10 @@ class MagnetBodyGeometry(Geometry):
     def _add_magnet(self, occ) -> int:
         semi = self.semi_axes()
         if self.shape == "box":
+            if self.layers is not None:
+                base = occ.addRectangle(-semi[0], -semi[1], -semi[2], self.lx, self.ly)
+                extruded = occ.extrude([(2, base)], 0, 0, self.lz, [self.layers], [1.0])
+                return next(tag for dim, tag in extruded if dim == 3)
             if self.dimension == 3:
                 return occ.addBox(*(-s for s in semi), self.lx, self.ly, self.lz)
             return occ.addRectangle(-semi[0], -semi[1], 0, self.lx, self.ly)
