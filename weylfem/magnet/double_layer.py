@@ -49,9 +49,7 @@ CHUNK_ENTRIES = 100_000
 blocks fall out of the cache: 85 ns per pair here against 200 ns at 1e6)."""
 
 
-def double_layer_matrix(
-    points: np.ndarray, triangles: np.ndarray, rows: np.ndarray
-) -> np.ndarray:
+def double_layer_matrix(points: np.ndarray, triangles: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """The rows `rows` of B (len(rows), N) for the surface of N nodes `points` (N, 3) and
     triangles `triangles` (T, 3) of node indices, each counter-clockwise about the
     outward normal."""

@@ -36,7 +36,6 @@ from weylfem.magnet.coefficients import (
     build_magnet_coefficients,
 )
 from weylfem.magnet.demag import Demagnetization
-from weylfem.magnet.fem_bem import FemBemDemagnetization
 from weylfem.magnet.energy import (
     OPTIONAL_TERMS,
     EnergyTerm,
@@ -45,6 +44,7 @@ from weylfem.magnet.energy import (
     WeylOrbitalZeeman,
     Zeeman,
 )
+from weylfem.magnet.fem_bem import FemBemDemagnetization
 from weylfem.magnet.problem import MicromagneticProblem
 from weylfem.magnet.torques import TorqueTerm
 from weylfem.solvers import solver_description
