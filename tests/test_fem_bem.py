@@ -10,21 +10,26 @@ the surface: it falls like h^2 on smooth surfaces and more slowly next to edges.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import ufl
+from conftest import expect_error, magnet_film_table
 from dolfinx import fem
 from dolfinx import mesh as dolfinx_mesh
 from mpi4py import MPI
 from test_demag import SATURATION_A_PER_M, SPHERE, UniformMagnet, aharoni_factors
 
 from weylfem import compat
+from weylfem.config import device_from_mapping, unused_settings
 from weylfem.geometry import DeviceMesh, MagnetBodyGeometry
 from weylfem.magnet.coefficients import MagneticRegion, build_magnet_coefficients
 from weylfem.magnet.demag import Demagnetization
 from weylfem.magnet.double_layer import double_layer_matrix, surface_is_closed
 from weylfem.magnet.fem_bem import FemBemDemagnetization
 from weylfem.materials import Material
+from weylfem.run import run_device
 
 pytestmark = pytest.mark.mpi
 
@@ -264,3 +269,46 @@ def test_needs_a_3d_mesh(comm):
     magnet = UniformMagnet(geometry, comm)
     with pytest.raises(ValueError, match="3D mesh"):
         fem_bem(magnet)
+
+
+def standard_problem_4_table() -> dict:
+    """The SP4 film alone (no air) with the FEM-BEM demagnetization, as a device file has it."""
+    return {
+        "name": "SP4, FEM-BEM",
+        "geometry": {"kind": "magnet_body", **SP4_FILM, "magnet_mesh_size": 5.0, "mesh_size": 5.0},
+        "regions": {"magnet": {"material": "permalloy", "magnetization_direction": [1, 0.1, 0]}},
+        "physics": {"transport": "none"},
+        "magnetization": {"demagnetization": "fem_bem"},
+        "dynamics": {
+            "end_time_s": 1e-12,
+            "time_step_s": 2.5e-13,
+            "relax_first": True,
+            "relax_method": "barzilai_borwein",
+        },
+    }
+
+
+@pytest.mark.serial
+def test_device_file():
+    device = device_from_mapping(standard_problem_4_table(), "dev.toml")
+    assert device.magnetization.demagnetization == "fem_bem"
+    assert unused_settings(device) == []
+    film = magnet_film_table()  # a 2D film: boundary elements need a 3D magnet
+    film["magnetization"] = {"demagnetization": "fem_bem"}
+    expect_error(film, "magnetization.demagnetization", "expected a 3D geometry for 'fem_bem'")
+
+
+@pytest.mark.serial
+def test_run_reports_the_boundary_matrix(tmp_path):
+    # `weylfem run` of the film (10 nm elements): results.json states B's size and memory
+    table = standard_problem_4_table()
+    table["geometry"].update(magnet_mesh_size=10.0, mesh_size=10.0)
+    table["dynamics"].update(relax_torque_tolerance_T=1e-3)
+    run_device(device_from_mapping(table, "dev.toml"), tmp_path, quiet=True)
+    results = json.loads((tmp_path / "results.json").read_text())
+    solver = results["magnetization"]["demagnetization_solver"]
+    nodes = solver["surface_nodes"]
+    assert 0 < nodes < results["magnetization"]["magnetic_nodes"]
+    assert solver["boundary_matrix_bytes"] == 8 * nodes**2
+    assert solver["kind"].startswith("direct")
+    assert solver["evaluations"] > 0
