@@ -11,6 +11,7 @@ the surface: it falls like h^2 on smooth surfaces and more slowly next to edges.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -23,12 +24,13 @@ from test_demag import SATURATION_A_PER_M, SPHERE, UniformMagnet, aharoni_factor
 
 from weylfem import compat
 from weylfem.config import device_from_mapping, unused_settings
+from weylfem.device import Region
 from weylfem.geometry import DeviceMesh, MagnetBodyGeometry
 from weylfem.magnet.coefficients import MagneticRegion, build_magnet_coefficients
 from weylfem.magnet.demag import Demagnetization
 from weylfem.magnet.double_layer import double_layer_matrix, surface_is_closed
 from weylfem.magnet.fem_bem import FemBemDemagnetization
-from weylfem.materials import Material
+from weylfem.materials import TAAS, Material
 from weylfem.run import run_device
 
 pytestmark = pytest.mark.mpi
@@ -293,6 +295,14 @@ def test_device_file():
     device = device_from_mapping(standard_problem_4_table(), "dev.toml")
     assert device.magnetization.demagnetization == "fem_bem"
     assert unused_settings(device) == []
+    # a coupled run whose carriers in a non-magnetic region would feel the stray field
+    coupled = replace(
+        device,
+        physics=replace(device.physics, transport="charge_valley"),
+        regions={**device.regions, "lead": Region(material="TaAs")},
+        materials={**device.materials, "TaAs": TAAS},
+    )
+    assert any("no stray field outside the magnet" in w for w in unused_settings(coupled))
     film = magnet_film_table()  # a 2D film: boundary elements need a 3D magnet
     film["magnetization"] = {"demagnetization": "fem_bem"}
     expect_error(film, "magnetization.demagnetization", "expected a 3D geometry for 'fem_bem'")
