@@ -81,7 +81,6 @@ class FemBemDemagnetization(EnergyTerm):
         mesh = device_mesh.mesh
         if mesh.topology.dim != 3:
             raise ValueError("the FEM-BEM demagnetization needs a 3D mesh")
-        self.comm = mesh.comm
         self.saturation = coefficients.saturation_magnetization
         self.space = compat.function_space(mesh, "Lagrange", 1)
         vector_space = compat.function_space(mesh, "Lagrange", 1, (3,))
@@ -96,25 +95,9 @@ class FemBemDemagnetization(EnergyTerm):
         magnetic = _marked(self.space, cell_dofs[coefficients.cells].ravel())
         triangles = _boundary_triangles(self.space, coefficients.cells, cell_dofs)
         surface = _marked(self.space, triangles.ravel())
-        self._surface_rows = np.flatnonzero(surface[: self._owned])
-        """owned surface dofs, in the order of this rank's rows of B"""
-        counts = self.comm.allgather(len(self._surface_rows))
-        self._counts = np.array(counts)
-        self.surface_nodes = int(self._counts.sum())
-        offset = int(self._counts[: self.comm.rank].sum())
-        columns = _columns(self.space, self._surface_rows, offset)
-        all_triangles = np.vstack(self.comm.allgather(columns[triangles]))
-        coordinates = self.space.tabulate_dof_coordinates()[:, :3]
-        points = np.vstack(self.comm.allgather(coordinates[self._surface_rows]))
-        if not surface_is_closed(all_triangles):
-            raise ValueError("the magnet's boundary is not a closed, oriented surface")
-        before = compat.timer_seconds(BUILD_TIMER)
-        with compat.timer(BUILD_TIMER):
-            rows = offset + np.arange(len(self._surface_rows))
-            self._boundary_matrix = double_layer_matrix(points, all_triangles, rows)
-        self.build_s = self.comm.allreduce(compat.timer_seconds(BUILD_TIMER) - before, MPI.MAX)
-        """slowest rank's wall time to build its rows of B"""
-        self._gathered = np.empty(self.surface_nodes)
+        self.boundary = BoundaryOperator(self.space, surface, triangles)
+        self.surface_nodes = self.boundary.nodes
+        self.build_s = self.boundary.build_s
 
         outside = np.flatnonzero(~magnetic)
         anchors = _component_anchors(self.space, coefficients.cells, cell_dofs, magnetic)
@@ -142,7 +125,7 @@ class FemBemDemagnetization(EnergyTerm):
         self._rhs = self._stiffness.createVecLeft()
         self._values = self._stiffness.createVecRight()
 
-        dofs = self.comm.allreduce(int(np.count_nonzero(magnetic[: self._owned])), MPI.SUM)
+        dofs = mesh.comm.allreduce(int(np.count_nonzero(magnetic[: self._owned])), MPI.SUM)
         self.solver_kind, self.solver_choice = choose_kind(kind, dofs, direct_max_dofs, 3)
         options = (self.solver_kind, rtol, petsc_options or {}, iterative_spd_options(3))
         self.solver = LinearSolver("demagnetization_u1", u1_matrix, *options)
@@ -155,7 +138,7 @@ class FemBemDemagnetization(EnergyTerm):
     @property
     def matrix_bytes(self) -> int:
         """Memory of the dense B over all ranks, 8 N_Gamma^2 bytes."""
-        return 8 * self.surface_nodes**2
+        return self.boundary.matrix_bytes
 
     def describe(self) -> dict[str, object]:
         """Method, surface size, memory and build time of B, and the two Poisson solvers,
@@ -177,15 +160,13 @@ class FemBemDemagnetization(EnergyTerm):
         self._rhs.array[self._u1_fixed_rows] = 0.0
         u1 = compat.petsc_vector(self._u1)
         self.solver.solve(self._rhs, u1)
-        with compat.timer(APPLY_TIMER):
-            owned = u1.array_r[self._surface_rows]
-            self.comm.Allgatherv(owned, (self._gathered, self._counts))
-            boundary = self._boundary_matrix @ self._gathered
+        rows = self.boundary.rows
+        boundary = self.boundary.apply(u1.array_r)
         self._values.zeroEntries()
-        self._values.array[self._surface_rows] = boundary
-        self._stiffness.mult(self._values, self._rhs)
+        self._values.array[rows] = boundary
+        self._stiffness.mult(self._values, self._rhs)  # lifting: -A[:, Gamma] u2(Gamma)
         self._rhs.scale(-1.0)
-        self._rhs.array[self._surface_rows] = boundary
+        self._rhs.array[rows] = boundary
         self._rhs.array[self._outside_rows] = 0.0
         u2 = compat.petsc_vector(self._u2)
         self.harmonic_solver.solve(self._rhs, u2)
@@ -221,6 +202,50 @@ class FemBemDemagnetization(EnergyTerm):
 
     def variation(self, m, test, dx):
         return -self.saturation * ufl.dot(self.field(), test) * dx
+
+
+class BoundaryOperator:
+    """This rank's rows of the double-layer matrix B of the magnet's surface (the rows of
+    the surface nodes it owns; the columns are all N_Gamma nodes, numbered rank by rank),
+    built once from the surface gathered on every rank, and applied as one allgather of
+    the density on the surface and one local matvec."""
+
+    def __init__(self, space, surface: np.ndarray, triangles: np.ndarray):
+        """`surface` marks the local surface dofs (owned and ghost, consistent), `triangles`
+        the (n, 3) local dofs of this rank's surface triangles (outward oriented)."""
+        self.comm = space.mesh.comm
+        owned = space.dofmap.index_map.size_local
+        self.rows = np.flatnonzero(surface[:owned])
+        """owned surface dofs, in the order of this rank's rows of B"""
+        self.counts = np.array(self.comm.allgather(len(self.rows)))
+        self.nodes = int(self.counts.sum())
+        """N_Gamma"""
+        offset = int(self.counts[: self.comm.rank].sum())
+        columns = _columns(space, self.rows, offset)
+        all_triangles = np.vstack(self.comm.allgather(columns[triangles]))
+        coordinates = space.tabulate_dof_coordinates()[:, :3]
+        points = np.vstack(self.comm.allgather(coordinates[self.rows]))
+        if not surface_is_closed(all_triangles):
+            raise ValueError("the magnet's boundary is not a closed, oriented surface")
+        before = compat.timer_seconds(BUILD_TIMER)
+        with compat.timer(BUILD_TIMER):
+            rows = offset + np.arange(len(self.rows))
+            self.matrix = double_layer_matrix(points, all_triangles, rows)
+        self.build_s = self.comm.allreduce(compat.timer_seconds(BUILD_TIMER) - before, MPI.MAX)
+        """slowest rank's wall time to build its rows of B"""
+        self._gathered = np.empty(self.nodes)
+
+    @property
+    def matrix_bytes(self) -> int:
+        """Memory of B over all ranks, 8 N_Gamma^2 bytes."""
+        return 8 * self.nodes**2
+
+    def apply(self, density: np.ndarray) -> np.ndarray:
+        """B u at this rank's rows, for u given by its values at the local dofs (owned
+        entries used).  Collective."""
+        with compat.timer(APPLY_TIMER):
+            self.comm.Allgatherv(density[self.rows], (self._gathered, self.counts))
+            return self.matrix @ self._gathered
 
 
 def _marked(space, dofs: np.ndarray) -> np.ndarray:
