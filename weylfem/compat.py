@@ -223,6 +223,19 @@ def input_node_indices(space) -> np.ndarray:
     return indices
 
 
+def cell_dofs(space) -> np.ndarray:
+    """The dofs (blocks) of every local cell of `space`, a (cells, dofs per cell) array."""
+    return _cell_rows(space.dofmap.list)
+
+
+def cell_entities(topology, dim: int) -> np.ndarray:
+    """The local entities of dimension `dim` of every local cell (made if needed), a
+    (cells, entities per cell) array in the reference cell's order (for a simplex, entity
+    i of dimension tdim - 1 is the facet opposite vertex i)."""
+    topology.create_connectivity(topology.dim, dim)
+    return _cell_rows(topology.connectivity(topology.dim, dim))
+
+
 def _geometry_dofmap(geometry):
     """The cell-to-node map of the mesh geometry (`dofmaps[0]` from DOLFINx 0.10 on)."""
     dofmaps = getattr(geometry, "dofmaps", None)

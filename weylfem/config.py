@@ -539,7 +539,8 @@ def _check_magnetization(device: Device, source: str) -> None:
             source,
             "magnetization",
             "missing; expected a [magnetization] table with [dynamics] (at least"
-            " demagnetization = 'open_boundary', 'truncated', 'thin_film' or 'none')",
+            " demagnetization = 'open_boundary', 'truncated', 'fem_bem', 'thin_film' or"
+            " 'none')",
         )
     regions = device.magnetic_regions()
     for name in regions:
@@ -884,6 +885,13 @@ def _alpha_p_origin(material: Material) -> str:
 def _check_demagnetization_groups(device: Device, regions: tuple[str, ...], source: str) -> None:
     """A potential-based demagnetization needs the space around the magnet in the mesh."""
     kind = device.magnetization.demagnetization
+    if kind == "fem_bem" and device.geometry.dimension != 3:
+        raise ConfigError(
+            source,
+            "magnetization.demagnetization",
+            "expected a 3D geometry for 'fem_bem' (its boundary elements are the triangles"
+            f" of the magnet's surface), got geometry.dimension = {device.geometry.dimension}",
+        )
     if kind not in _DEMAGNETIZATION_GROUPS:
         return
     cells, facets = device.geometry.cell_groups(), device.geometry.facet_groups()
@@ -933,4 +941,21 @@ def unused_settings(device: Device) -> list[str]:
                 warnings.append(f"{section}: valley relaxation is not used by the 'ohmic' model")
     if device.magnetization is not None and device.dynamics is None:
         warnings.append("[magnetization] is used only by [dynamics]")
+    elif _stray_field_missed(device):
+        warnings.append(
+            "demagnetization = 'fem_bem' gives no stray field outside the magnet: the carriers"
+            " of the non-magnetic regions feel no mu_0 H_d ('open_boundary' gives it)"
+        )
     return warnings
+
+
+def _stray_field_missed(device: Device) -> bool:
+    """A coupled run whose carriers outside the magnet would feel its stray field, which
+    the 'fem_bem' demagnetization does not compute."""
+    if device.magnetization is None or device.magnetization.demagnetization != "fem_bem":
+        return False
+    coupling = device.coupling
+    if device.physics.transport != "charge_valley" or (coupling and not coupling.magnet_induction):
+        return False
+    magnetic = set(device.magnetic_regions())
+    return any(name not in magnetic for name in device.regions)

@@ -225,13 +225,15 @@ class Magnetization:
     potential on the magnet, the "air" around it and a transformation "shell" that
     stands for all space beyond; u = 0 on the facet group "infinity"), ``truncated``
     (the same without a shell: u = 0 on "infinity", the outer boundary of the "air"),
+    ``fem_bem`` (Fredkin and Koehler's FEM-BEM on the magnetic cells alone, no air; zero
+    stray field outside the magnet; 3D),
     ``thin_film`` (the local energy (mu_0 M_s^2/2)(m.n)^2 of an infinite film of
     normal `thin_film_normal`) or ``none``.  `initial_state_file` is a checkpoint.npz of
     an earlier run on the same mesh and number of MPI ranks: its m replaces the initial
     directions.
     """
 
-    demagnetization: Literal["open_boundary", "truncated", "thin_film", "none"]
+    demagnetization: Literal["open_boundary", "truncated", "fem_bem", "thin_film", "none"]
     regions: tuple[str, ...] | None = None
     thin_film_normal: Vector | None = check(nonzero_direction, default=None)
     """film normal of the thin-film demagnetization (default: z)"""

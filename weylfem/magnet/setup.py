@@ -44,6 +44,7 @@ from weylfem.magnet.energy import (
     WeylOrbitalZeeman,
     Zeeman,
 )
+from weylfem.magnet.fem_bem import FemBemDemagnetization
 from weylfem.magnet.problem import MicromagneticProblem
 from weylfem.magnet.torques import TorqueTerm
 from weylfem.solvers import solver_description
@@ -55,8 +56,8 @@ class MagnetSetup:
 
     problem: MicromagneticProblem
     regions: tuple[str, ...]
-    demagnetization: Demagnetization | None
-    """the potential solver of an open-boundary or truncated demagnetization"""
+    demagnetization: Demagnetization | FemBemDemagnetization | None
+    """the potential solver of an open-boundary, truncated or FEM-BEM demagnetization"""
     zeeman: Zeeman | None = None
     """the applied field's energy term (its time-dependent part also enters the transport's B)"""
 
@@ -68,8 +69,10 @@ class MagnetSetup:
             "torques": [torque.name for torque in self.problem.torques],
             "magnetic_nodes": self.problem.magnetic_node_count,
         }
-        if self.demagnetization is not None:
-            demagnetization = self.demagnetization
+        demagnetization = self.demagnetization
+        if isinstance(demagnetization, FemBemDemagnetization):
+            description["demagnetization_solver"] = demagnetization.describe()
+        elif demagnetization is not None:
             description["demagnetization_solver"] = solver_description(
                 demagnetization.solver_choice, demagnetization.solver
             )
@@ -117,7 +120,8 @@ def build_magnet(
     torques = [*_torques(device, coefficients), *extra_torques]
     problem = MicromagneticProblem(device_mesh, coefficients, terms, (0.0, 0.0, 1.0), torques)
     problem.set_magnetization(_initial_directions(device, problem, regions))
-    potential = demagnetization if isinstance(demagnetization, Demagnetization) else None
+    solved = (Demagnetization, FemBemDemagnetization)
+    potential = demagnetization if isinstance(demagnetization, solved) else None
     return MagnetSetup(problem, regions, potential, zeeman)
 
 
@@ -179,6 +183,14 @@ def _demagnetization(
         return ThinFilmDemagnetization(coefficients, device.magnetization.film_normal)
     if kind == "none":
         return None
+    if kind == "fem_bem":
+        return FemBemDemagnetization(
+            coefficients,
+            device_mesh,
+            kind=device.solver.kind,
+            rtol=device.solver.rtol,
+            direct_max_dofs=device.solver.direct_max_dofs,
+        )
     return Demagnetization(
         coefficients,
         device_mesh,
