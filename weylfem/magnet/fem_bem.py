@@ -101,6 +101,7 @@ class FemBemDemagnetization(EnergyTerm):
 
         outside = np.flatnonzero(~magnetic)
         anchors = _component_anchors(self.space, coefficients.cells, cell_dofs, magnetic)
+        anchors = np.flatnonzero(_marked(self.space, anchors))  # with their ghost copies
         pinned = np.union1d(outside, anchors).astype(np.int32)
         fixed = np.union1d(outside, np.flatnonzero(surface)).astype(np.int32)
         self._u1_fixed_rows = pinned[pinned < self._owned]
@@ -108,11 +109,16 @@ class FemBemDemagnetization(EnergyTerm):
 
         u, v = ufl.TrialFunction(self.space), ufl.TestFunction(self.space)
         dx = coefficients.measure(device_mesh)
-        stiffness = fem.form(ufl.inner(ufl.grad(u), ufl.grad(v)) * dx)
         zero = fem.Constant(mesh, 0.0)
-        self._stiffness = compat.assemble_matrix(stiffness, [])
-        u1_matrix = compat.assemble_matrix(stiffness, [fem.dirichletbc(zero, pinned, self.space)])
-        u2_matrix = compat.assemble_matrix(stiffness, [fem.dirichletbc(zero, fixed, self.space)])
+        laplacian = ufl.inner(ufl.grad(u), ufl.grad(v)) * dx
+        self._stiffness = compat.assemble_matrix(fem.form(laplacian), [])
+        # the matrices with the pinned rows: their sparsity must hold the diagonal of every
+        # dof, also of those outside the magnet, where the boundary condition puts its 1
+        # (a form on the magnetic cells alone has no entries there): a zero term over the
+        # whole mesh adds them
+        pinned_form = fem.form(laplacian + zero * u * v * ufl.dx(domain=mesh))
+        u1_matrix = compat.assemble_matrix(pinned_form, [fem.dirichletbc(zero, pinned, self.space)])
+        u2_matrix = compat.assemble_matrix(pinned_form, [fem.dirichletbc(zero, fixed, self.space)])
         m_trial = ufl.TrialFunction(vector_space)
         self._charge = compat.assemble_matrix(
             fem.form(self.saturation * ufl.dot(m_trial, gradient3(v)) * dx), []
