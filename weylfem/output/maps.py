@@ -39,6 +39,8 @@ from weylfem.output.device_arrays import DeviceArrays
 LOG_SPAN = 100.0
 """Largest |value| over the 5th percentile of the nonzero |values| above which a field
 is drawn on a symmetric-log scale."""
+ROUNDOFF = 1e-9
+"""Values below this fraction of the largest magnitude count as zeros."""
 ELONGATED = 6.0
 """Length over width of the drawn device from which a profile panel is added."""
 MAP_WIDTH_IN = 7.0
@@ -113,8 +115,11 @@ def colour_scale(values: np.ndarray, signed: bool) -> ColourScale:
     largest = float(np.max(np.abs(values))) if values.size else 0.0
     if largest == 0.0:
         return ColourScale("linear", -1.0, 1.0, None, "RdBu_r", True, 1.0)
+    # roundoff-sized values are zeros (DOLFINx's XDMF writer evaluates P1 fields at the
+    # nodes, so a file's zeros may be 1e-16 of the largest value: the same scale either way)
+    values = np.where(np.abs(values) <= ROUNDOFF * largest, 0.0, values)
     magnitudes = np.abs(values)
-    nonzero = magnitudes[magnitudes > 1e-12 * largest]
+    nonzero = magnitudes[magnitudes > 0]
     floor = float(np.percentile(nonzero, 5))
     span = largest / floor
     both_signs = values.min() < -0.01 * largest and values.max() > 0.01 * largest
@@ -129,6 +134,17 @@ def colour_scale(values: np.ndarray, signed: bool) -> ColourScale:
             vmin = min(vmin, 0.0) if vmin >= -linthresh else vmin
         return ColourScale("symlog", vmin, vmax, linthresh, cmap, symmetric, span)
     return ColourScale("linear", vmin, vmax, None, cmap, symmetric, span)
+
+
+def field_title(device_name: str, field_name: str) -> str:
+    """The title of the picture of a field."""
+    what, symbol, _, _ = FIELD_STYLES.get(field_name, (field_name, field_name, "", False))
+    return f"{device_name}: {what} {symbol}" if what != symbol else f"{device_name}: {symbol}"
+
+
+def mesh_title(device_name: str, cells: int) -> str:
+    """The title of the picture of a mesh."""
+    return f"{device_name}: mesh of {cells} cells, regions and named boundaries"
 
 
 # --- geometry of the drawn surface ---------------------------------------------------
@@ -563,9 +579,7 @@ def _profile(figure: _Figure, device: DeviceArrays, values, scale_: ColourScale,
     return {"yscale": axes.get_yscale(), "ylabel": axes.get_ylabel(), "xlabel": axes.get_xlabel()}
 
 
-def draw_field(
-    path: Path, device: DeviceArrays, values: np.ndarray, name: str, title: str
-) -> dict:
+def draw_field(path: Path, device: DeviceArrays, values: np.ndarray, name: str, title: str) -> dict:
     """Draw the P1 field `values` (at device.points) of the device into `path` (PNG);
     returns the picture's metadata."""
     what, symbol, unit, signed = FIELD_STYLES.get(name, (name, name, "", False))
@@ -720,9 +734,7 @@ def draw_mesh(path: Path, device: DeviceArrays, title: str) -> dict:
     bar = _scale_bar(figure, figure.LEFT_IN, scale, device)
     figure.cursor_in -= 0.45
     handles = [Patch(facecolor=c, edgecolor="0.15", label=n) for n, c in region_colours.items()]
-    handles += [
-        Line2D([], [], color=c, linewidth=3, label=n) for n, c in boundary_colours.items()
-    ]
+    handles += [Line2D([], [], color=c, linewidth=3, label=n) for n, c in boundary_colours.items()]
     _legend(figure, handles, width_in)
     wrapped = figure.title(title)
     metadata = _rounded(
