@@ -7,11 +7,11 @@ import json
 import re
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import numpy as np
 import pytest
+import tomllib
 from conftest import WEYLFEM, bar_table, mpi_env, run_cli
 
 from weylfem.config import default_device_text, device_from_mapping

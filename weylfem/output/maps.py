@@ -257,6 +257,17 @@ def symlog_ticks(scale_: ColourScale, most: int = 4) -> list[float]:
     return sorted(ticks)
 
 
+PREFIXES = {-15: "f", -12: "p", -9: "n", -6: "µ", -3: "m", 0: "", 3: "k", 6: "M"}
+
+
+def si_prefix(largest: float) -> tuple[float, str]:
+    """(factor, prefix) that write `largest` as 1 to 999 prefixed units."""
+    if largest <= 0:
+        return 1.0, ""
+    power = int(np.clip(3 * np.floor(np.log10(largest) / 3), -15, 6))
+    return 10.0**power, PREFIXES[power]
+
+
 def nice_length(extent: float) -> float:
     """A round length (1, 2 or 5 times a power of ten) of about a fifth of `extent`."""
     target = extent / 5
@@ -423,6 +434,8 @@ def _contact_patches(axes, device: DeviceArrays, surf: Surface, view: View) -> d
         side = min(distances, key=distances.get)
         if distances[side] > 0.05:
             side = "inside"
+        elif side in ("left", "right"):  # beyond the y tick labels it would be far off
+            side = f"inside {side}"
         seen[name] = (centre, side)
     return seen
 
@@ -457,14 +470,16 @@ def _label_contacts(figure: _Figure, axes, seen: dict) -> list:
     }
     labels = []
     gap = 1.35 * FONT_PT
-    for side in ("bottom", "top", "left", "right", "inside"):
+    for side in ("bottom", "top", "left", "right", "inside", "inside left", "inside right"):
         names = [n for n, (_, s) in seen.items() if s == side]
         if not names:
             continue
         centres = np.array([seen[n][0] for n in names])
         display = axes.transData.transform(centres) * to_points
         along = display[:, 0] if side in ("bottom", "top", "inside") else display[:, 1]
-        placed = _spread(along, gap) if side != "inside" else along
+        if side.startswith("inside "):
+            along = display[:, 1]
+        placed = _spread(along, gap) if not side.startswith("inside") else along
         for name, centre, position, start in zip(names, centres, placed, along, strict=True):
             shift = position - start
             if side == "bottom":
@@ -477,6 +492,10 @@ def _label_contacts(figure: _Figure, axes, seen: dict) -> list:
                 offset, style = (-clearance["left"], shift), {"ha": "right", "va": "center"}
             elif side == "right":
                 offset, style = (clearance["right"], shift), {"ha": "left", "va": "center"}
+            elif side == "inside left":
+                offset, style = (4.0, 0.0), {"ha": "left", "va": "center", "rotation": 90}
+            elif side == "inside right":
+                offset, style = (-4.0, 0.0), {"ha": "right", "va": "center", "rotation": 90}
             else:
                 offset, style = (0.0, 0.0), {"ha": "center", "va": "center"}
             label = axes.annotate(
@@ -487,10 +506,10 @@ def _label_contacts(figure: _Figure, axes, seen: dict) -> list:
                 fontsize=FONT_PT - 1,
                 annotation_clip=False,
                 arrowprops=None
-                if side == "inside"
+                if side.startswith("inside")
                 else {"arrowstyle": "-", "lw": 0.4, "color": "0.45", "shrinkA": 1, "shrinkB": 0},
                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8}
-                if side == "inside"
+                if side.startswith("inside")
                 else None,
                 **style,
             )
@@ -540,7 +559,7 @@ def _role_handles(roles: dict[str, str]) -> list:
     ]
 
 
-def _profile(figure: _Figure, device: DeviceArrays, values, scale_: ColourScale, width_in, symbol):
+def _profile(figure: _Figure, device: DeviceArrays, values, scale_, width_in, symbol, formatter):
     """The field along x: its range over the cross-section (band) and its mean."""
     axes = figure.axes(width_in, 1.6)
     x = device.points[:, 0]
@@ -568,6 +587,11 @@ def _profile(figure: _Figure, device: DeviceArrays, values, scale_: ColourScale,
             -scale_.linthresh if bottom > -scale_.linthresh else 2 * bottom,
             scale_.linthresh if top < scale_.linthresh else 2 * top,
         )
+        axes.set_yticks(
+            [t for t in symlog_ticks(scale_) if abs(t) <= 2 * max(abs(top), abs(bottom))]
+        )
+    else:
+        axes.yaxis.set_major_formatter(formatter)
     axes.axhline(0.0, color="0.6", linewidth=0.5)
     unit = UNIT_LABELS.get(device.length_unit, device.length_unit)
     axes.set_xlabel(f"x ({unit})", fontsize=FONT_PT)
@@ -582,10 +606,16 @@ def _profile(figure: _Figure, device: DeviceArrays, values, scale_: ColourScale,
 def draw_field(path: Path, device: DeviceArrays, values: np.ndarray, name: str, title: str) -> dict:
     """Draw the P1 field `values` (at device.points) of the device into `path` (PNG);
     returns the picture's metadata."""
+    from matplotlib.ticker import FuncFormatter
+
     what, symbol, unit, signed = FIELD_STYLES.get(name, (name, name, "", False))
-    label = f"{symbol} ({unit})" if unit else symbol
     values = np.asarray(values, dtype=float).ravel()
     scale_ = colour_scale(values, signed)
+    factor, prefix = (
+        (1.0, "") if scale_.kind == "symlog" else si_prefix(max(abs(scale_.vmin), abs(scale_.vmax)))
+    )
+    label = f"{symbol} ({prefix}{unit})" if unit else symbol
+    prefixed = FuncFormatter(lambda value, _: f"{value / factor:g}".replace("-", "\u2212"))
     norm = scale_.norm()
     shown = views(device)
     scale, heights = _scale_and_sizes(device, shown)
@@ -620,7 +650,7 @@ def draw_field(path: Path, device: DeviceArrays, values: np.ndarray, name: str, 
     profile = None
     extent = np.ptp(device.points, axis=0)
     if extent[0] >= ELONGATED * max(extent[1], extent[2] if device.dimension == 3 else 0):
-        profile = _profile(figure, device, values, scale_, width_in, label)
+        profile = _profile(figure, device, values, scale_, width_in, label, prefixed)
     # colour bar, scale bar and legend in one row under the panels
     bar_width = min(3.2, max(2.0, 0.45 * width_in))
     colour_axes = figure.axes(bar_width, 0.12)
@@ -630,6 +660,9 @@ def draw_field(path: Path, device: DeviceArrays, values: np.ndarray, name: str, 
     )
     if scale_.kind == "symlog":
         colour_bar.set_ticks(symlog_ticks(scale_))
+    else:
+        colour_bar.formatter = prefixed
+        colour_bar.update_ticks()
     colour_axes.tick_params(labelsize=FONT_PT - 1)
     bar = _scale_bar(figure, figure.LEFT_IN + bar_width + 0.6, scale, device)
     figure.fit_panel(colour_axes, [])
