@@ -242,7 +242,7 @@ def toml(table: dict, prefix: str = "") -> str:
 
 @pytest.mark.serial
 def test_plot_redraws_a_finished_sweep_and_run(tmp_path):
-    """`weylfem plot OUT` recreates sweep.png, four_probe.png and series.png from the
+    """`weylfem plot OUT` recreates sweep.png and a run's pictures from the
     files (no solve: the point files are untouched)."""
     table = {**HALL_BAR, "output": {"png": True}}
     table["geometry"] = {**HALL_BAR["geometry"], "mesh_size": 0.2, "arm_width": 0.5}
@@ -251,7 +251,8 @@ def test_plot_redraws_a_finished_sweep_and_run(tmp_path):
     assert made.returncode == 0, made.stderr
     ran = run_cli("run", "hall.toml", "--out", "run", cwd=tmp_path)
     assert ran.returncode == 0, ran.stderr
-    for out, names in (("weylfem-sweep", ["sweep.png"]), ("run", ["four_probe.png"])):
+    run_pictures = ["phi_c.png", "phi_v.png", "four_probe.png"]
+    for out, names in (("weylfem-sweep", ["sweep.png"]), ("run", run_pictures)):
         pictures = [tmp_path / out / name for name in names]
         stamps = {p.name: p.stat().st_mtime_ns for p in tmp_path.glob(f"{out}/*.json")}
         for picture in pictures:

@@ -11,15 +11,6 @@ from __future__ import annotations
 import inspect
 import logging
 
-try:
-    # Debian's DOLFINx 0.5.2 libraries, loaded first, capture the std::regex symbols
-    # that VTK wheels use; VTK then crashes drawing a scalar bar.  Loading VTK's core
-    # library before DOLFINx avoids it.  This module is imported before DOLFINx by
-    # `weylfem/__init__.py`.
-    import vtkmodules.vtkCommonCore  # noqa: F401
-except ImportError:  # pyvista (the `plot` extra) not installed
-    pass
-
 import dolfinx
 import dolfinx.common
 import dolfinx.fem

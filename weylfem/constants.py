@@ -16,3 +16,6 @@ BOHR_MAGNETON = 9.2740100783e-24
 """mu_B (J / T)."""
 ELECTRON_GYROMAGNETIC_RATIO = 1.76085963023e11
 """|gamma_e| (rad / (s T))."""
+
+METRES_PER_UNIT: dict[str, float] = {"m": 1.0, "mm": 1e-3, "um": 1e-6, "nm": 1e-9}
+"""Metres in one geometry length unit (`weylfem.geometry.units.LengthUnit`)."""

@@ -30,6 +30,8 @@ from weylfem.geometry import DeviceMesh, build_device_mesh, measure_groups
 from weylfem.magnet.setup import build_magnet
 from weylfem.magnet.simulation import LoneMagnet, MagnetDynamics, make_integrator
 from weylfem.meshing import device_refinements, mesh_device
+from weylfem.output.device_arrays import contact_roles
+from weylfem.output.maps import mesh_title
 from weylfem.output.pictures import render_mesh_preview
 from weylfem.output.staging import OutputDirectory, RunDirectory, write_json
 from weylfem.output.writers import write_xdmf
@@ -85,6 +87,10 @@ def run_device(
                 **depth.describe(),
                 **depth.scale_report(simulation.report()),
                 "mesh": simulation.describe_mesh(),
+                "groups": {
+                    "regions": device_mesh.cell_groups,
+                    "boundaries": device_mesh.facet_groups,
+                },
                 "solver": simulation.describe_solver(),
                 "outputs": outputs,
             }
@@ -273,7 +279,12 @@ def mesh_only(device: Device, out_dir: str | Path, comm: MPI.Comm = MPI.COMM_WOR
             "refinements": [dataclasses.asdict(r) for r in refinements],
         }
         write_xdmf(stage / "mesh.xdmf", device_mesh, [])
-        render_mesh_preview(stage / "mesh.png", device_mesh, device.name)
+        report["length_unit"] = device.geometry.length_unit
+        report["contact_roles"] = contact_roles(dataclasses.asdict(device))
+        title = mesh_title(device.name, report["mesh"]["cells"])
+        render_mesh_preview(
+            stage / "mesh.png", device_mesh, title, report["length_unit"], report["contact_roles"]
+        )
         report["time_s"] = comm.allreduce(time.perf_counter() - start, op=MPI.MAX)
         write_json(stage / "mesh.json", report, comm)
     return report

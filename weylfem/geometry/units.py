@@ -2,7 +2,8 @@
 
 from typing import Literal
 
+from weylfem.constants import METRES_PER_UNIT
+
 LengthUnit = Literal["m", "mm", "um", "nm"]
 
-METRES_PER_UNIT: dict[str, float] = {"m": 1.0, "mm": 1e-3, "um": 1e-6, "nm": 1e-9}
-"""Metres in one geometry length unit."""
+__all__ = ["METRES_PER_UNIT", "LengthUnit"]

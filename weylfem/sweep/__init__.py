@@ -6,7 +6,22 @@ geometry, in parallel groups of ranks, resumably; `table`: the table of every po
 (CSV, JSON) and its plots.
 """
 
-from weylfem.sweep.runner import run_sweep
-from weylfem.sweep.spec import SweepSpec, parse_assignment
+from __future__ import annotations
+
+import importlib
+
+_PUBLIC = {
+    "run_sweep": "weylfem.sweep.runner",
+    "SweepSpec": "weylfem.sweep.spec",
+    "parse_assignment": "weylfem.sweep.spec",
+}
 
 __all__ = ["SweepSpec", "parse_assignment", "run_sweep"]
+
+
+def __getattr__(name: str):
+    """The public names, imported on first use (`weylfem plot` draws a sweep's curves
+    through `weylfem.sweep.plots` without importing DOLFINx)."""
+    if name in _PUBLIC:
+        return getattr(importlib.import_module(_PUBLIC[name]), name)
+    raise AttributeError(f"module 'weylfem.sweep' has no attribute {name!r}")

@@ -18,7 +18,7 @@ from dolfinx import fem
 
 from weylfem.depth import Depth
 from weylfem.device import Device
-from weylfem.output.pictures import render_png
+from weylfem.output.pictures import render_fields
 from weylfem.output.plots import plot_four_probe, plot_series
 from weylfem.output.projections import cellwise_scalar, cellwise_vector, nodal
 from weylfem.simulation.protocol import OutputFiles, Schedule
@@ -27,8 +27,6 @@ from weylfem.timings import Timings
 from weylfem.transport.contacts import contact_table
 from weylfem.transport.problem import TransportProblem, TransportSolution
 from weylfem.transport.transient import TransientSeries, TransientTransport
-
-POTENTIAL_TITLES = {"phi_c": "phi_c (V)", "phi_v": "phi_v (V)"}
 
 
 class _TransportRun:
@@ -110,10 +108,7 @@ class SteadyTransport(_TransportRun):
 
     def write_pictures(self, directory: Path) -> dict[str, str]:
         """Each potential (phi_c.png, phi_v.png) and the four-probe resistances."""
-        outputs = {}
-        for field in self.potentials():
-            render_png(directory / f"{field.name}.png", field, POTENTIAL_TITLES[field.name])
-            outputs[f"{field.name}_png"] = f"{field.name}.png"
+        outputs = render_fields(directory, self.device, self.device_mesh, self.potentials())
         resistances = self.four_probe_resistances()
         if resistances:
             depth = Depth.of(self.device)
