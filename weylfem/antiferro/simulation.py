@@ -23,6 +23,7 @@ from dolfinx import fem
 
 from weylfem.antiferro.setup import SublatticeSetup, build_sublattice_magnet
 from weylfem.antiferro.stepping import SublatticeLLG, relax_sublattices
+from weylfem.antiferro.valley import NeelCoupledProblem, build_neel_coupled
 from weylfem.depth import Depth
 from weylfem.device import Device
 from weylfem.geometry import DeviceMesh
@@ -48,13 +49,24 @@ class SublatticeDynamics:
 
     model = "sublattice magnetization dynamics"
 
-    def __init__(self, setup: SublatticeSetup, device: Device, tolerance: float | None = None):
+    def __init__(
+        self,
+        setup: SublatticeSetup,
+        device: Device,
+        tolerance: float | None = None,
+        coupled: NeelCoupledProblem | None = None,
+    ):
         self.setup, self.device = setup, device
         self.problem = problem = setup.problem
         self.device_mesh: DeviceMesh = problem.device_mesh
-        self.integrator = (
-            SublatticeLLG(problem) if tolerance is None else SublatticeLLG(problem, tolerance)
-        )
+        self.coupled = coupled
+        if coupled is not None:
+            self.model = coupled.model
+            self.integrator = coupled.integrator.llg
+        elif tolerance is None:
+            self.integrator = SublatticeLLG(problem)
+        else:
+            self.integrator = SublatticeLLG(problem, tolerance)
         dynamics = device.dynamics
         self.schedule = Schedule(
             step_s=dynamics.time_step_s,
@@ -92,16 +104,21 @@ class SublatticeDynamics:
                     max_steps=dynamics.relax_max_steps,
                 )
         self.problem.set_time(0.0)
+        if self.coupled is not None:
+            self.coupled.synchronize()
 
     def step(self, step_s: float) -> None:
-        """One run-loop step (many adaptive internal steps)."""
-        self.max_change = max(self.max_change, self.integrator.step(step_s))
+        """One run-loop step (many adaptive internal steps; with the valleys, then the
+        transport)."""
+        system = self.integrator if self.coupled is None else self.coupled
+        self.max_change = max(self.max_change, system.step(step_s))
         self.last_step_s = step_s
         self.steps += 1
 
     def series_columns(self) -> list[str]:
         """The header of series.csv."""
-        return sublattice_columns(self.problem.count, self.term_names)
+        columns = sublattice_columns(self.problem.count, self.term_names)
+        return columns if self.coupled is None else columns + self.coupled.series_columns()
 
     def series_row(self, step: int) -> list[float]:
         """The row after `step`; the largest |dm| starts again from 0."""
@@ -121,6 +138,8 @@ class SublatticeDynamics:
             problem.max_torque_T(),
             self.max_change,
         ]
+        if self.coupled is not None:
+            row += self.coupled.series_values()
         self.max_change = 0.0
         return row
 
@@ -132,6 +151,8 @@ class SublatticeDynamics:
         if self.neel is not None:
             self.neel.x.array[:] = (m[0].x.array - m[1].x.array) / 2
             fields.append(self.neel)
+        if self.coupled is not None:
+            fields += self.coupled.snapshot_fields()
         return fields
 
     def write_pictures(self, directory: Path) -> dict[str, str]:
@@ -181,11 +202,16 @@ class SublatticeDynamics:
                 "energies_J": problem.energies(),
                 "max_torque_T": problem.max_torque_T(),
             },
+            **({} if self.coupled is None else self.coupled.report()),
         }
 
 
 def build_sublattice_dynamics(device: Device, device_mesh: DeviceMesh) -> SublatticeDynamics:
-    """The sublattice dynamics simulation of `device` (valid, its magnet a sublattice one)."""
+    """The sublattice dynamics simulation of `device` (valid, its magnet a sublattice one),
+    coupled to the valleys through l with the charge_valley transport."""
+    if device.physics.transport == "charge_valley":
+        coupled, setup = build_neel_coupled(device, device_mesh)
+        return SublatticeDynamics(setup, device, coupled=coupled)
     return SublatticeDynamics(build_sublattice_magnet(device, device_mesh), device)
 
 
