@@ -341,3 +341,33 @@ def test_the_two_branches_pump_opposite_voltages(script, comm):
     )
     assert np.allclose(ratio, 1.0, rtol=0.02, atol=0)
     assert np.all(lower["dc_V"] * upper["dc_V"] < 0)
+
+
+# -- device files -------------------------------------------------------------------------------
+
+
+def test_coupled_antiferromagnet_runs_through_the_run_loop(comm, shared_tmp_path):
+    from weylfem.output.series import read_series
+    from weylfem.run import run_device
+
+    table = afm_film(mesh_size_um=0.8, thickness_um=4.0)
+    table["dynamics"] = {"end_time_s": 4e-14, "time_step_s": 2e-14, "snapshot_every": 1}
+    device = device_from_mapping(table, "dev.toml")
+    results = run_device(device, shared_tmp_path / "out", comm, quiet=True)
+    assert results["model"] == "charge_valley coupled to sublattice (Neel vector) dynamics"
+    assert results["interface_torques"]["bottom"]["area_m2"] == pytest.approx(8e-6, rel=1e-12)
+    assert results["energy_balance"]["relative_residual"] < 1e-2
+    series = read_series(shared_tmp_path / "out" / "series.csv")
+    assert len(series["time_s"]) == 3
+    assert series["I_source_A"][0] > 0
+    assert {"l_x", "torque_dl_x_J", "energy_residual_J"} <= set(series)
+    assert (shared_tmp_path / "out" / "sublattices.xdmf").is_file()
+
+
+def test_triangular_order_refuses_the_valley_coupling():
+    from conftest import expect_error
+
+    table = afm_film(direction=(1.0, 0.0, 0.0))
+    table["regions"]["channel"]["magnetic_order"] = "triangular"
+    table["materials"]["weyl_magnet"]["interlattice_exchange_J_per_m3"] = 1e6
+    expect_error(table, "physics.transport", "collinear antiferromagnet")
