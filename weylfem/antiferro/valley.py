@@ -141,8 +141,9 @@ class NeelIntegrator:
     """The sublattice LLG stepper as `CoupledProblem` sees an integrator; after every step
     l is synchronised and `rates` hold each dm_k/dt = (m_k^{n+1} - m_k^n)/k (P1)."""
 
-    history = None
-    """no multistep history: a one-step scheme"""
+    history: tuple[np.ndarray, float] | None = None
+    """a one-step scheme: None, except after a restore, where `CoupledProblem.resume`
+    reads l before the last step and its length from it (dl/dt)"""
 
     def __init__(self, llg: SublatticeLLG, magnet: NeelMagnet):
         self.llg, self.magnet = llg, magnet
@@ -193,6 +194,13 @@ class NeelCoupledProblem(CoupledProblem):
         """l of the sublattices, then the ferromagnet's synchronisation."""
         self.magnet.sync()
         super().synchronize()
+
+    def restore_rate(self, previous: np.ndarray | None, step_s: float) -> None:
+        """Before `resume`: dl/dt of the restored run from its sublattice directions
+        before the last step ((nodes, 2, 3), None at step 0), as the step formed it."""
+        self.magnet.sync()
+        before = None if previous is None else (previous[:, 0] - previous[:, 1]) / 2
+        self.integrator.history = None if before is None else (before, step_s)
 
     def snapshot_fields(self) -> list[fem.Function]:
         """phi_c, phi_v, the staggered valley field b on m_1 (named B_v; -b acts on m_2)
