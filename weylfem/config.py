@@ -618,9 +618,10 @@ def _check_sublattice_order(device: Device, regions: tuple[str, ...], source: st
     magnetization = device.magnetization
     unsupported = {
         "physics.transport": (
-            device.physics.transport != "none",
-            "'none' with a sublattice magnet (the valley coupling of an antiferromagnet is"
-            " not implemented in coupled runs)",
+            device.physics.transport != "none"
+            and not (order == "antiferromagnet" and device.physics.transport == "charge_valley"),
+            "'none', or 'charge_valley' with a collinear antiferromagnet (the valley coupling"
+            " through the Neel vector; a triangular magnet has no l to couple)",
         ),
         "magnetization.demagnetization": (
             magnetization.demagnetization not in ("none", "thin_film"),

@@ -9,7 +9,11 @@ within each run-loop step) and writes
 - sublattices.xdmf: every m_k, l (collinear order) and n;
 - series.png: <l> (or <m_1>), <n> and the energies against time.
 
-It is not resumable (no checkpoint).
+It is resumable: checkpoint.npz (`weylfem.antiferro.checkpoint`) holds every m_k, the
+directions before the last step (a coupled run's dl/dt) and the adaptive stepper's next
+internal step, so a resumed run repeats the uninterrupted one.  With the charge_valley
+transport the run is the coupled problem of `weylfem.antiferro.valley` (its columns,
+fields and report added to the magnet's).
 """
 
 from __future__ import annotations
@@ -21,13 +25,21 @@ from pathlib import Path
 import numpy as np
 from dolfinx import fem
 
+from weylfem.antiferro.checkpoint import (
+    SublatticeCheckpoint,
+    read_sublattice_checkpoint,
+    write_sublattice_checkpoint,
+)
 from weylfem.antiferro.setup import SublatticeSetup, build_sublattice_magnet
 from weylfem.antiferro.stepping import SublatticeLLG, relax_sublattices
+from weylfem.antiferro.valley import NeelCoupledProblem, build_neel_coupled
 from weylfem.depth import Depth
 from weylfem.device import Device
 from weylfem.geometry import DeviceMesh
+from weylfem.magnet.checkpoint import device_record
 from weylfem.magnet.relaxation import RelaxationResult
 from weylfem.output.series import read_series
+from weylfem.output.staging import RunDirectory
 from weylfem.simulation.protocol import OutputFiles, Schedule
 from weylfem.timings import Timings
 
@@ -48,13 +60,24 @@ class SublatticeDynamics:
 
     model = "sublattice magnetization dynamics"
 
-    def __init__(self, setup: SublatticeSetup, device: Device, tolerance: float | None = None):
+    def __init__(
+        self,
+        setup: SublatticeSetup,
+        device: Device,
+        tolerance: float | None = None,
+        coupled: NeelCoupledProblem | None = None,
+    ):
         self.setup, self.device = setup, device
         self.problem = problem = setup.problem
         self.device_mesh: DeviceMesh = problem.device_mesh
-        self.integrator = (
-            SublatticeLLG(problem) if tolerance is None else SublatticeLLG(problem, tolerance)
-        )
+        self.coupled = coupled
+        if coupled is not None:
+            self.model = coupled.model
+            self.integrator = coupled.integrator.llg
+        elif tolerance is None:
+            self.integrator = SublatticeLLG(problem)
+        else:
+            self.integrator = SublatticeLLG(problem, tolerance)
         dynamics = device.dynamics
         self.schedule = Schedule(
             step_s=dynamics.time_step_s,
@@ -62,10 +85,18 @@ class SublatticeDynamics:
             end_time_s=dynamics.end_time_s,
             series_every=dynamics.series_every,
             snapshot_every=dynamics.snapshot_every if device.output.fields_xdmf else None,
+            checkpoint_every=dynamics.checkpoint_every,
         )
         self.files = OutputFiles(
-            series="series.csv", snapshots="sublattices.xdmf", snapshot_key="m1"
+            series="series.csv",
+            snapshots="sublattices.xdmf",
+            snapshot_key="m1",
+            checkpoint=RunDirectory.CHECKPOINT,
         )
+        self.record = device_record(device)
+        self.previous: np.ndarray | None = None
+        """(nodes, k, 3) directions before the last step"""
+        self.resumed_from_step: int | None = None
         self.term_names = [term.name for term in problem.terms]
         self.steps = 0
         self.last_step_s = 0.0
@@ -92,16 +123,23 @@ class SublatticeDynamics:
                     max_steps=dynamics.relax_max_steps,
                 )
         self.problem.set_time(0.0)
+        if self.coupled is not None:
+            self.coupled.synchronize()
 
     def step(self, step_s: float) -> None:
-        """One run-loop step (many adaptive internal steps)."""
-        self.max_change = max(self.max_change, self.integrator.step(step_s))
+        """One run-loop step (many adaptive internal steps; with the valleys, then the
+        transport)."""
+        system = self.integrator if self.coupled is None else self.coupled
+        before = self.problem.state()
+        self.max_change = max(self.max_change, system.step(step_s))
+        self.previous = before.reshape(-1, self.problem.count, 3)
         self.last_step_s = step_s
         self.steps += 1
 
     def series_columns(self) -> list[str]:
         """The header of series.csv."""
-        return sublattice_columns(self.problem.count, self.term_names)
+        columns = sublattice_columns(self.problem.count, self.term_names)
+        return columns if self.coupled is None else columns + self.coupled.series_columns()
 
     def series_row(self, step: int) -> list[float]:
         """The row after `step`; the largest |dm| starts again from 0."""
@@ -121,6 +159,8 @@ class SublatticeDynamics:
             problem.max_torque_T(),
             self.max_change,
         ]
+        if self.coupled is not None:
+            row += self.coupled.series_values()
         self.max_change = 0.0
         return row
 
@@ -132,7 +172,43 @@ class SublatticeDynamics:
         if self.neel is not None:
             self.neel.x.array[:] = (m[0].x.array - m[1].x.array) / 2
             fields.append(self.neel)
+        if self.coupled is not None:
+            fields += self.coupled.snapshot_fields()
         return fields
+
+    def write_state(self, path: Path, step: int) -> None:
+        """The checkpoint after `step` (collective)."""
+        problem, stepper = self.problem, self.integrator.stepper
+        state = SublatticeCheckpoint(
+            step=step,
+            time_s=problem.time_s,
+            step_s=self.last_step_s,
+            max_change=self.max_change,
+            directions=problem.state().reshape(-1, problem.count, 3),
+            previous=self.previous,
+            internal_step_s=stepper.internal_step_s,
+            accepted=stepper.accepted,
+            rejected=stepper.rejected,
+            device=self.record,
+            extras={} if self.coupled is None else self.coupled.running_totals(),
+        )
+        write_sublattice_checkpoint(path, problem, state)
+
+    def restore(self, path: Path) -> int:
+        """The state of the checkpoint `path` (which must be this device's)."""
+        problem, stepper = self.problem, self.integrator.stepper
+        state = read_sublattice_checkpoint(path, problem, self.record)
+        problem.set_state(state.directions.reshape(-1))
+        problem.set_time(state.time_s)
+        stepper.internal_step_s = state.internal_step_s
+        stepper.accepted, stepper.rejected = state.accepted, state.rejected
+        self.previous = state.previous
+        self.max_change, self.last_step_s = state.max_change, state.step_s
+        self.steps = self.resumed_from_step = state.step
+        if self.coupled is not None:
+            self.coupled.restore_rate(state.previous, state.step_s)
+            self.coupled.resume(state.extras)
+        return state.step
 
     def write_pictures(self, directory: Path) -> dict[str, str]:
         """<l> (or <m_1>), <n> and the energies against time (series.png, rank 0)."""
@@ -171,7 +247,7 @@ class SublatticeDynamics:
                 **dataclasses.asdict(device.dynamics),
                 "steps": self.steps,
                 "final_time_s": problem.time_s,
-                "resumed_from_step": None,
+                "resumed_from_step": self.resumed_from_step,
             },
             "relaxation": None if relaxation is None else dataclasses.asdict(relaxation),
             "final": {
@@ -181,11 +257,16 @@ class SublatticeDynamics:
                 "energies_J": problem.energies(),
                 "max_torque_T": problem.max_torque_T(),
             },
+            **({} if self.coupled is None else self.coupled.report()),
         }
 
 
 def build_sublattice_dynamics(device: Device, device_mesh: DeviceMesh) -> SublatticeDynamics:
-    """The sublattice dynamics simulation of `device` (valid, its magnet a sublattice one)."""
+    """The sublattice dynamics simulation of `device` (valid, its magnet a sublattice one),
+    coupled to the valleys through l with the charge_valley transport."""
+    if device.physics.transport == "charge_valley":
+        coupled, setup = build_neel_coupled(device, device_mesh)
+        return SublatticeDynamics(setup, device, coupled=coupled)
     return SublatticeDynamics(build_sublattice_magnet(device, device_mesh), device)
 
 
