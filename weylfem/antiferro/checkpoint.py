@@ -13,7 +13,6 @@ differently).
 
 from __future__ import annotations
 
-import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from mpi4py import MPI
 
-from weylfem import compat, interrupts
+from weylfem import compat
 from weylfem.antiferro.problem import SublatticeProblem
 from weylfem.errors import ConfigError
 from weylfem.magnet.checkpoint import (
@@ -31,8 +30,8 @@ from weylfem.magnet.checkpoint import (
     _check_device,
     _rows,
     check_checkpoint_file,
+    write_archive,
 )
-from weylfem.output.staging import replace_atomically
 
 
 @dataclass
@@ -70,7 +69,7 @@ def write_sublattice_checkpoint(
     if state.previous is not None:
         local["previous"] = state.previous.reshape(len(nodes), 3 * count)
     gathered = comm.gather((compat.input_node_indices(problem.space)[nodes], local), root=0)
-    failure = None
+    arrays = None
     if comm.rank == 0:
         index, arrays = _by_key(gathered)
         arrays.update(
@@ -89,16 +88,7 @@ def write_sublattice_checkpoint(
             device=json.dumps(state.device),
             **{f"extra_{name}": value for name, value in state.extras.items()},
         )
-        archive = io.BytesIO()
-        with interrupts.deferred():
-            np.savez(archive, **arrays)
-        try:
-            replace_atomically(path, lambda file: file.write(archive.getbuffer()))
-        except OSError as error:
-            failure = str(error)
-    failure = comm.bcast(failure, root=0)
-    if failure is not None:
-        raise OSError(f"writing the checkpoint {path} failed: {failure}")
+    write_archive(path, arrays, comm)
 
 
 def read_sublattice_checkpoint(

@@ -19,7 +19,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from dolfinx import fem
 
 from weylfem.antiferro.coefficients import SUBLATTICE_COUNTS, build_sublattice_coefficients
 from weylfem.antiferro.energy import (
@@ -34,7 +33,7 @@ from weylfem.antiferro.problem import SublatticeProblem
 from weylfem.device import Device
 from weylfem.geometry import DeviceMesh
 from weylfem.magnet.energy import Zeeman
-from weylfem.magnet.setup import _zeeman, magnet_coefficients
+from weylfem.magnet.setup import magnet_coefficients, region_directions, zeeman_term
 
 
 def magnetic_order(device: Device) -> str:
@@ -81,7 +80,7 @@ def build_sublattice_magnet(device: Device, device_mesh: DeviceMesh) -> Sublatti
     for term in OPTIONAL_TERMS:
         if any(getattr(material, term.material_parameter) for material in materials):
             terms.append(term(coefficients))
-    zeeman = _zeeman(device, device_mesh, base, regions)
+    zeeman = zeeman_term(device, device_mesh, base, regions)
     if zeeman is not None:
         terms.append(SublatticeZeeman(coefficients, zeeman))
         orbital = NeelOrbitalZeeman.material_parameter
@@ -114,11 +113,6 @@ def _region_directions(
     device: Device, problem: SublatticeProblem, regions: tuple[str, ...]
 ) -> np.ndarray:
     """(nodes, k, 3): the regions' ordered states at the owned magnetic nodes."""
-    first = fem.Function(problem.space)
-    tags, groups = problem.device_mesh.cell_tags, problem.device_mesh.cell_groups
-    for name in regions:
-        direction = np.asarray(device.regions[name].magnetization_direction, dtype=float)
-        cells = tags.indices[tags.values == groups[name]]
-        first.interpolate(lambda x, v=direction: np.tile(v[:, None], (1, x.shape[1])), cells)
-    values = first.x.array.reshape(-1, 3)[problem.magnetic_nodes]
+    values = region_directions(device, problem.device_mesh, problem.space, regions)
+    values = values[problem.magnetic_nodes]
     return np.moveaxis(sublattice_directions(values.T, problem.coefficients.order), 2, 0)

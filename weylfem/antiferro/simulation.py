@@ -38,9 +38,10 @@ from weylfem.device import Device
 from weylfem.geometry import DeviceMesh
 from weylfem.magnet.checkpoint import device_record
 from weylfem.magnet.relaxation import RelaxationResult
+from weylfem.magnet.simulation import dynamics_schedule
 from weylfem.output.series import read_series
 from weylfem.output.staging import RunDirectory
-from weylfem.simulation.protocol import OutputFiles, Schedule
+from weylfem.simulation.protocol import OutputFiles
 from weylfem.timings import Timings
 
 RELAXATION_TIME_S = -math.inf
@@ -78,15 +79,7 @@ class SublatticeDynamics:
             self.integrator = SublatticeLLG(problem)
         else:
             self.integrator = SublatticeLLG(problem, tolerance)
-        dynamics = device.dynamics
-        self.schedule = Schedule(
-            step_s=dynamics.time_step_s,
-            steps=dynamics.steps(),
-            end_time_s=dynamics.end_time_s,
-            series_every=dynamics.series_every,
-            snapshot_every=dynamics.snapshot_every if device.output.fields_xdmf else None,
-            checkpoint_every=dynamics.checkpoint_every,
-        )
+        self.schedule = dynamics_schedule(device)
         self.files = OutputFiles(
             series="series.csv",
             snapshots="sublattices.xdmf",

@@ -37,17 +37,17 @@ from weylfem.antiferro.setup import SublatticeSetup, build_sublattice_magnet
 from weylfem.antiferro.stepping import SublatticeLLG
 from weylfem.constants import ELEMENTARY_CHARGE, VACUUM_PERMEABILITY
 from weylfem.coupled.problem import CoupledProblem, ValleyLink, transport_magnetization
+from weylfem.coupled.setup import transient_valley
 from weylfem.coupled.valley_torque import (
     ValleyCouplingCoefficients,
     ValleyTorque,
     build_valley_coupling,
 )
-from weylfem.device import Coupling, Device, Transient
+from weylfem.device import Coupling, Device
 from weylfem.geometry import DeviceMesh
 from weylfem.magnet.energy import gradient3
 from weylfem.transport.coefficients import device_magnetic_field, device_magnetization
 from weylfem.transport.problem import TransportProblem
-from weylfem.transport.transient import TransientTransport
 
 STAGGER = (1.0, -1.0)
 """the sign of the staggered valley field on m_1 and m_2"""
@@ -262,19 +262,7 @@ def build_neel_coupled(
         ),
         motive_force=link.motive_force(magnet.m),
     )
-    transient = None
-    if options.valley == "transient":
-        dynamics = device.dynamics
-        transient = TransientTransport(
-            transport,
-            Transient(
-                end_time_s=max(dynamics.end_time_s, dynamics.time_step_s),
-                time_step_s=dynamics.time_step_s,
-                waveform=options.waveform,
-                frequency_Hz=options.frequency_Hz,
-                pulse_width_s=options.pulse_width_s,
-            ),
-        )
+    transient = transient_valley(transport, device, options)
     coupled = NeelCoupledProblem(
         transport,
         magnet,

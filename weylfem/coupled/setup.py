@@ -69,19 +69,7 @@ def build_coupled(
     )
     if integrator is None:
         integrator = make_integrator(magnet.problem, device)
-    transient = None
-    if coupling_options.valley == "transient":
-        dynamics = device.dynamics
-        transient = TransientTransport(
-            transport,
-            Transient(
-                end_time_s=max(dynamics.end_time_s, dynamics.time_step_s),
-                time_step_s=dynamics.time_step_s,
-                waveform=coupling_options.waveform,
-                frequency_Hz=coupling_options.frequency_Hz,
-                pulse_width_s=coupling_options.pulse_width_s,
-            ),
-        )
+    transient = transient_valley(transport, device, coupling_options)
     problem = CoupledProblem(
         transport,
         magnet.problem,
@@ -93,3 +81,23 @@ def build_coupled(
         field_varies=coupling_options.magnet_induction or device.applied_field is not None,
     )
     return CoupledSetup(problem, magnet)
+
+
+def transient_valley(
+    transport: TransportProblem, device: Device, options: Coupling
+) -> TransientTransport | None:
+    """The time-stepped valley balance of [coupling] valley = "transient", over the
+    dynamics' schedule (None: the valley balance is steady at every step)."""
+    if options.valley != "transient":
+        return None
+    dynamics = device.dynamics
+    return TransientTransport(
+        transport,
+        Transient(
+            end_time_s=max(dynamics.end_time_s, dynamics.time_step_s),
+            time_step_s=dynamics.time_step_s,
+            waveform=options.waveform,
+            frequency_Hz=options.frequency_Hz,
+            pulse_width_s=options.pulse_width_s,
+        ),
+    )

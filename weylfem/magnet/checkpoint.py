@@ -73,7 +73,7 @@ def write_checkpoint(
     for name, field in _states(problem):
         pieces[f"potential_{name}"] = (_owned_keys(field), {"values": state.potentials[name]})
     gathered = comm.gather(pieces, root=0)
-    failure = None
+    arrays = None
     if comm.rank == 0:
         arrays = {}
         for prefix in pieces:
@@ -94,9 +94,17 @@ def write_checkpoint(
             device=json.dumps(state.device),
             **{f"extra_{name}": value for name, value in state.extras.items()},
         )
-        # The archive is built in memory with signals held back (a signal inside np.savez
-        # leaves its ZipFile half closed, which complains when collected); the file is
-        # then written in one call that a signal cannot cut in half.
+    write_archive(path, arrays, comm)
+
+
+def write_archive(path: Path, arrays: dict | None, comm: MPI.Comm) -> None:
+    """Write rank 0's `arrays` (None elsewhere) atomically as the npz file `path`; a
+    failure is raised on every rank as an OSError (collective).  The archive is built in
+    memory with signals held back (a signal inside np.savez leaves its ZipFile half
+    closed, which complains when collected); the file is then written in one call that a
+    signal cannot cut in half."""
+    failure = None
+    if comm.rank == 0:
         archive = io.BytesIO()
         with interrupts.deferred():
             np.savez(archive, **arrays)

@@ -109,7 +109,7 @@ def build_magnet(
     for term in OPTIONAL_TERMS:
         if any(getattr(material, term.material_parameter) for material in materials):
             terms.append(term(coefficients))
-    zeeman = _zeeman(device, device_mesh, coefficients, regions)
+    zeeman = zeeman_term(device, device_mesh, coefficients, regions)
     if zeeman is not None:
         terms.append(zeeman)
         if any(getattr(m, WeylOrbitalZeeman.material_parameter) for m in materials):
@@ -125,7 +125,7 @@ def build_magnet(
     return MagnetSetup(problem, regions, potential, zeeman)
 
 
-def _zeeman(
+def zeeman_term(
     device: Device,
     device_mesh: DeviceMesh,
     coefficients: MagnetCoefficients,
@@ -225,13 +225,23 @@ def _initial_directions(
         values = _collectively(comm, lambda: np.asarray(sample(points), dtype=float).T)
         _collectively(comm, lambda: _nonzero(values, path, key))
         return values
-    start = fem.Function(problem.space)
-    tags, groups = problem.device_mesh.cell_tags, problem.device_mesh.cell_groups
+    return region_directions(device, problem.device_mesh, problem.space, regions)[
+        problem.magnetic_nodes
+    ]
+
+
+def region_directions(
+    device: Device, device_mesh: DeviceMesh, space, regions: tuple[str, ...]
+) -> np.ndarray:
+    """(local nodes, 3): each region's `magnetization_direction` (not normalised) at the
+    nodes of the P1 vector `space`, zero off the regions."""
+    start = fem.Function(space)
+    tags, groups = device_mesh.cell_tags, device_mesh.cell_groups
     for name in regions:
         direction = np.asarray(device.regions[name].magnetization_direction, dtype=float)
         cells = tags.indices[tags.values == groups[name]]
         start.interpolate(lambda x, v=direction: np.tile(v[:, None], (1, x.shape[1])), cells)
-    return start.x.array.reshape(-1, 3)[problem.magnetic_nodes]
+    return start.x.array.reshape(-1, 3)
 
 
 def _nonzero(values: np.ndarray, path: str, key: str) -> None:

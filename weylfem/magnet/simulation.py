@@ -140,15 +140,7 @@ class MagnetDynamics:
         self.problem, self.integrator = system.magnet, system.integrator
         self.device_mesh = self.problem.device_mesh
         self.model = system.model
-        dynamics = device.dynamics
-        self.schedule = Schedule(
-            step_s=dynamics.time_step_s,
-            steps=dynamics.steps(),
-            end_time_s=dynamics.end_time_s,
-            series_every=dynamics.series_every,
-            snapshot_every=dynamics.snapshot_every if device.output.fields_xdmf else None,
-            checkpoint_every=dynamics.checkpoint_every,
-        )
+        self.schedule = dynamics_schedule(device)
         self.files = OutputFiles(
             series="series.csv",
             snapshots="magnetization.xdmf",
@@ -296,6 +288,19 @@ class MagnetDynamics:
             },
             **self.system.report(),
         }
+
+
+def dynamics_schedule(device: Device) -> Schedule:
+    """The schedule of a device's [dynamics] (snapshots only with fields_xdmf output)."""
+    dynamics = device.dynamics
+    return Schedule(
+        step_s=dynamics.time_step_s,
+        steps=dynamics.steps(),
+        end_time_s=dynamics.end_time_s,
+        series_every=dynamics.series_every,
+        snapshot_every=dynamics.snapshot_every if device.output.fields_xdmf else None,
+        checkpoint_every=dynamics.checkpoint_every,
+    )
 
 
 def make_integrator(problem: MicromagneticProblem, device: Device) -> LLGIntegrator:
