@@ -63,14 +63,20 @@ class ExplicitRungeKutta:
         ts.setRKType("5dp")
         ts.setRHSFunction(self._rhs, residual)
         options = PETSc.Options()
-        if not options.hasName(prefix + "ts_adapt_type"):  # petsc4py 3.18 has no getAdapt
-            options[prefix + "ts_adapt_type"] = "basic"
+        adapt_key = prefix + "ts_adapt_type"
+        added = not options.hasName(adapt_key)
+        if added:  # petsc4py 3.18 has no getAdapt; the option is removed once read
+            options[adapt_key] = "basic"
         ts.setTolerances(rtol=0.0, atol=tolerance)
         ts.setExactFinalTime(PETSc.TS.ExactFinalTime.MATCHSTEP)
         ts.setMaxStepRejections(100)
         if project is not None:
             ts.setPostStep(self._post_step)
-        ts.setFromOptions()
+        try:
+            ts.setFromOptions()
+        finally:
+            if added:
+                options.delValue(adapt_key)
         self.ts = ts
         self.internal_step_s: float | None = None
         """the next internal step to try (None: the first interval)"""
