@@ -115,8 +115,9 @@ class FemBemDemagnetization(EnergyTerm):
         # the matrices with the pinned rows: their sparsity must hold the diagonal of every
         # dof, also of those outside the magnet, where the boundary condition puts its 1
         # (a form on the magnetic cells alone has no entries there): a zero term over the
-        # whole mesh adds them
-        pinned_form = fem.form(laplacian + zero * u * v * ufl.dx(domain=mesh))
+        # whole mesh adds them (with the same subdomain data, as DOLFINx >= 0.9 requires)
+        everywhere = ufl.Measure("dx", domain=mesh, subdomain_data=device_mesh.cell_tags)
+        pinned_form = fem.form(laplacian + zero * u * v * everywhere)
         u1_matrix = compat.assemble_matrix(pinned_form, [fem.dirichletbc(zero, pinned, self.space)])
         u2_matrix = compat.assemble_matrix(pinned_form, [fem.dirichletbc(zero, fixed, self.space)])
         m_trial = ufl.TrialFunction(vector_space)
