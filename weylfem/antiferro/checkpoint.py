@@ -18,18 +18,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from mpi4py import MPI
 
 from weylfem import compat
 from weylfem.antiferro.problem import SublatticeProblem
 from weylfem.errors import ConfigError
 from weylfem.magnet.checkpoint import (
-    COORDINATE_TOLERANCE,
     FORMAT,
     _by_key,
     _check_device,
-    _rows,
     check_checkpoint_file,
+    matched_rows,
     write_archive,
 )
 
@@ -111,16 +109,7 @@ def read_sublattice_checkpoint(
             source, "sublattices", f"expected the checkpoint of a {problem.count}-sublattice run"
         )
     nodes = problem.magnetic_nodes
-    rows = _rows(arrays["index"], compat.input_node_indices(problem.space)[nodes])
-    coordinates = problem.space.tabulate_dof_coordinates()[nodes]
-    low = np.min(comm.allgather(coordinates.min(axis=0, initial=np.inf)), axis=0)
-    high = np.max(comm.allgather(coordinates.max(axis=0, initial=-np.inf)), axis=0)
-    tolerance = COORDINATE_TOLERANCE * float(np.max(high - low))
-    moved = rows is None or np.any(np.abs(arrays["coordinates"][rows] - coordinates) > tolerance)
-    if comm.allreduce(bool(moved), op=MPI.LOR):
-        raise ConfigError(
-            source, "mesh", "expected the mesh of the run that wrote it; its nodes differ"
-        )
+    rows = matched_rows(arrays, problem.space, nodes, source)
     saved = json.loads(str(arrays["device"]))
     _check_device(source, saved, device)
     shape = (len(nodes), problem.count, 3)

@@ -143,16 +143,7 @@ def read_checkpoint(
             f" magnetic); this one has {actual[0]} nodes, {actual[1]} magnetic",
         )
     nodes = problem.magnetic_nodes
-    rows = _rows(arrays["index"], compat.input_node_indices(problem.space)[nodes])
-    coordinates = problem.space.tabulate_dof_coordinates()[nodes]
-    low = np.min(comm.allgather(coordinates.min(axis=0, initial=np.inf)), axis=0)
-    high = np.max(comm.allgather(coordinates.max(axis=0, initial=-np.inf)), axis=0)
-    tolerance = COORDINATE_TOLERANCE * float(np.max(high - low))
-    moved = rows is None or np.any(np.abs(arrays["coordinates"][rows] - coordinates) > tolerance)
-    if comm.allreduce(bool(moved), op=MPI.LOR):
-        raise ConfigError(
-            source, "mesh", "expected the mesh of the run that wrote it; its nodes differ"
-        )
+    rows = matched_rows(arrays, problem.space, nodes, source)
     saved_device = json.loads(str(arrays["device"]))
     if device is not None:
         _check_device(source, saved_device, device)
@@ -340,3 +331,21 @@ def _flatten(table: dict, prefix: str = "") -> dict:
         else:
             flat[f"{prefix}{key}"] = value
     return flat
+
+
+def matched_rows(arrays, space, nodes: np.ndarray, source: str) -> np.ndarray:
+    """The checkpoint rows of this rank's magnetic `nodes` (owned P1 nodes of `space`),
+    matched by input node index; a ConfigError on every rank if a node is missing or
+    has moved by more than COORDINATE_TOLERANCE of the mesh size (collective)."""
+    comm = space.mesh.comm
+    rows = _rows(arrays["index"], compat.input_node_indices(space)[nodes])
+    coordinates = space.tabulate_dof_coordinates()[nodes]
+    low = np.min(comm.allgather(coordinates.min(axis=0, initial=np.inf)), axis=0)
+    high = np.max(comm.allgather(coordinates.max(axis=0, initial=-np.inf)), axis=0)
+    tolerance = COORDINATE_TOLERANCE * float(np.max(high - low))
+    moved = rows is None or np.any(np.abs(arrays["coordinates"][rows] - coordinates) > tolerance)
+    if comm.allreduce(bool(moved), op=MPI.LOR):
+        raise ConfigError(
+            source, "mesh", "expected the mesh of the run that wrote it; its nodes differ"
+        )
+    return rows
