@@ -52,15 +52,17 @@ class Interrupted(KeyboardInterrupt):
 
 def _handler(signum: int, frame: FrameType | None) -> None:
     global _pending, _held, _release
-    if _deferring:
-        _pending = signum
-        return
     if _holding and _held is None:
-        # raised at the next `agree` on every rank, or here after HOLD_S
+        # raised at the next `agree` on every rank, or here after HOLD_S; also when the
+        # signal comes inside a `deferred` block (rank 0 writing a checkpoint while the
+        # others wait for it): raising it at the block's end would leave this rank alone
         _held = signum
         _release = threading.Timer(HOLD_S, _thread.interrupt_main, args=(signum,))
         _release.daemon = True
         _release.start()
+        return
+    if _deferring:
+        _pending = signum
         return
     raise Interrupted(signum)
 
