@@ -581,6 +581,8 @@ def _check_magnetization(device: Device, source: str) -> None:
         check_checkpoint_file(path, source, "magnetization.initial_state_file")
     _check_sublattice_order(device, regions, source)
     _check_demagnetization_groups(device, regions, source)
+    if magnetization.uniform_through_thickness:
+        _check_uniform_through_thickness(device, regions, source)
     if device.physics.transport == "charge_valley":
         check_valley_coupling({name: device.material_of(name) for name in regions}, source)
         if device.dynamics.scheme == "rk45":
@@ -881,6 +883,39 @@ def _alpha_p_origin(material: Material) -> str:
         f" {material.saturation_magnetization_A_per_m:.4g} A/m, sigma_v = {material.sigma_v:.4g}"
         f" S/m, eta = {material.eta:.4g} J s/m ({origin})"
     )
+
+
+def _check_uniform_through_thickness(
+    device: Device, regions: tuple[str, ...], source: str
+) -> None:
+    """m uniform through the thickness needs the film meshed in layers, and the steppers
+    that take the nodal field (rk45, Barzilai-Borwein relaxation) of a ferromagnet."""
+    key = "magnetization.uniform_through_thickness"
+    if getattr(device.geometry, "layers", None) is None:
+        raise ConfigError(
+            source,
+            key,
+            "expected geometry.layers (the film meshed in layers through its thickness:"
+            f" geometry.kind = 'magnet_body', a box alone in 3D), got kind"
+            f" {device.geometry.kind!r} without layers",
+        )
+    dynamics = device.dynamics
+    if dynamics.end_time_s > 0 and dynamics.scheme != "rk45":
+        raise ConfigError(
+            source,
+            "dynamics.scheme",
+            f"expected 'rk45' with {key} = true (the tangent-plane schemes solve for the"
+            f" full 3D m), got {dynamics.scheme!r}",
+        )
+    if dynamics.relax_first and dynamics.relax_method != "barzilai_borwein":
+        raise ConfigError(
+            source,
+            "dynamics.relax_method",
+            f"expected 'barzilai_borwein' with {key} = true (the gradient flow is a"
+            f" tangent-plane scheme), got {dynamics.relax_method!r}",
+        )
+    if device.regions[regions[0]].magnetic_order != "ferromagnet":
+        raise ConfigError(source, key, "expected false with a sublattice magnet, got true")
 
 
 def _check_demagnetization_groups(device: Device, regions: tuple[str, ...], source: str) -> None:

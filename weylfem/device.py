@@ -230,7 +230,8 @@ class Magnetization:
     ``thin_film`` (the local energy (mu_0 M_s^2/2)(m.n)^2 of an infinite film of
     normal `thin_film_normal`) or ``none``.  `initial_state_file` is a checkpoint.npz of
     an earlier run on the same mesh and number of MPI ranks: its m replaces the initial
-    directions.
+    directions.  `uniform_through_thickness`: m independent of z in a film meshed in
+    `geometry.layers` (the LLG equation restricted to such m; `weylfem.magnet.thickness`).
     """
 
     demagnetization: Literal["open_boundary", "truncated", "fem_bem", "thin_film", "none"]
@@ -238,6 +239,8 @@ class Magnetization:
     thin_film_normal: Vector | None = check(nonzero_direction, default=None)
     """film normal of the thin-film demagnetization (default: z)"""
     initial_state_file: str | None = None
+    uniform_through_thickness: bool = False
+    """m uniform through the film's thickness (z), on a magnet meshed in layers"""
 
     @property
     def film_normal(self) -> Vector:

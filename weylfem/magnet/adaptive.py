@@ -108,7 +108,8 @@ class AdaptiveIntegrator:
         self.largest_step_s = 0.0
 
     def _nodal(self, coefficient: fem.Function) -> np.ndarray:
-        """The M_s-weighted mean of a DG0 coefficient at each owned magnetic node."""
+        """The M_s-weighted mean of a DG0 coefficient at each owned magnetic node (over
+        its column, for a film uniform through its thickness)."""
         problem = self.problem
         test = ufl.TestFunction(problem.space)
         saturation = problem.coefficients.saturation_magnetization
@@ -116,8 +117,7 @@ class AdaptiveIntegrator:
         form = fem.form(saturation * coefficient * weight * problem.dx)
         vector = compat.create_vector(form)
         compat.assemble_vector_into(vector, form)
-        values = vector.array.reshape(-1, 3)[problem.magnetic_nodes, 0]
-        return values / problem.nodal_weights
+        return problem.nodal(vector.array.reshape(-1, 3)[problem.magnetic_nodes])[:, 0]
 
     # -- the right side -----------------------------------------------------------------------
 
@@ -131,8 +131,7 @@ class AdaptiveIntegrator:
         if self._torque_form is not None:
             with compat.timer(WORK_TIMERS["assemble"]):
                 compat.assemble_vector_into(self._torque_vector, self._torque_form)
-            weights = problem.nodal_weights[:, None]
-            torque = self._torque_vector.array.reshape(-1, 3)[problem.magnetic_nodes] / weights
+            torque = problem.nodal(self._torque_vector.array.reshape(-1, 3)[problem.magnetic_nodes])
             normal = np.sum(m * torque, axis=1) / np.sum(m * m, axis=1)
             a += torque - normal[:, None] * m
         return (a + self.alpha * np.cross(m, a)) / (1 + self.alpha**2)

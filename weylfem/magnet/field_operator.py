@@ -123,4 +123,4 @@ class FieldOperator:
                 compat.assemble_vector_into(self._work, self._general_form)
             weak.axpy(1.0, self._work)
         self.evaluations += 1
-        return weak.array.reshape(-1, 3)[nodes] / problem.nodal_weights[:, None]
+        return problem.nodal(weak.array.reshape(-1, 3)[nodes])

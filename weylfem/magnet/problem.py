@@ -23,6 +23,7 @@ from weylfem.magnet.torques import TorqueTerm
 
 if TYPE_CHECKING:
     from weylfem.magnet.field_operator import FieldOperator
+    from weylfem.magnet.thickness import ThicknessAverage
 
 InitialMagnetization = tuple[float, float, float] | Callable[[np.ndarray], np.ndarray]
 """A uniform direction, or f(x (3, n)) -> (3, n) directions (normalised on use)."""
@@ -55,6 +56,8 @@ class MicromagneticProblem:
         magnetic = compat.locate_dofs_topological(self.space, mesh.topology.dim, coefficients.cells)
         self.magnetic_nodes = np.unique(magnetic[magnetic < self.owned_nodes]).astype(np.int32)
         """owned block (node) indices of the magnetic nodes"""
+        self.thickness_average: ThicknessAverage | None = None
+        """the column mean of a film uniform through its thickness (None: m is free)"""
         self._fill(initial)
         self.set_time(0.0)
 
@@ -83,6 +86,18 @@ class MicromagneticProblem:
         magnetic nodes in order)."""
         self._fill(initial)
 
+    def make_uniform_through_thickness(self, normal_axis: int = 2) -> None:
+        """Restrict m to functions uniform along the mesh axis `normal_axis` (a film meshed
+        in layers; `weylfem.magnet.thickness`): m becomes its column means, normalised, and
+        every nodal field from here on is its column mean.  Collective."""
+        from weylfem.magnet.thickness import ThicknessAverage
+
+        points = self.space.tabulate_dof_coordinates()[self.magnetic_nodes]
+        self.thickness_average = ThicknessAverage(
+            points, self._lumped, self.device_mesh.comm, normal_axis
+        )
+        self._fill(self.owned_magnetization())
+
     def _fill(self, initial: InitialMagnetization | np.ndarray) -> None:
         values = self.m.x.array.reshape(-1, 3)
         values[:] = 0.0
@@ -94,6 +109,8 @@ class MicromagneticProblem:
             directions = np.asarray(initial(points), dtype=float).T
         else:
             directions = np.tile(np.asarray(initial, dtype=float), (len(nodes), 1))
+        if self.thickness_average is not None:
+            directions = self.thickness_average.apply(directions)
         norms = np.linalg.norm(directions, axis=1)
         if np.any(norms == 0):
             raise ValueError("the initial magnetization must be nonzero at every magnetic node")
@@ -133,7 +150,7 @@ class MicromagneticProblem:
         field = self.effective_field.x.array.reshape(-1, 3)
         field[:] = 0.0
         nodes = self.magnetic_nodes
-        field[nodes] = self._field_vector.array.reshape(-1, 3)[nodes] / self._lumped[:, None]
+        field[nodes] = self.nodal(self._field_vector.array.reshape(-1, 3)[nodes])
         self.effective_field.x.scatter_forward()
         self._field_current = True
 
@@ -184,6 +201,15 @@ class MicromagneticProblem:
 
             self._field_operator = FieldOperator(self)
         return self._field_operator
+
+    def nodal(self, weak: np.ndarray) -> np.ndarray:
+        """Nodal values (n, 3) of the owned magnetic nodes' weak vector `weak` (n, 3): over
+        the lumped mass, and their column means when m is uniform through the thickness.
+        Collective."""
+        values = weak / self._lumped[:, None]
+        if self.thickness_average is not None:
+            values = self.thickness_average.apply(values)
+        return values
 
     @property
     def nodal_weights(self) -> np.ndarray:

@@ -69,6 +69,8 @@ class MagnetSetup:
             "torques": [torque.name for torque in self.problem.torques],
             "magnetic_nodes": self.problem.magnetic_node_count,
         }
+        if self.problem.thickness_average is not None:
+            description["uniform_through_thickness"] = self.problem.thickness_average.describe()
         demagnetization = self.demagnetization
         if isinstance(demagnetization, FemBemDemagnetization):
             description["demagnetization_solver"] = demagnetization.describe()
@@ -119,6 +121,8 @@ def build_magnet(
         terms.append(demagnetization)
     torques = [*_torques(device, coefficients), *extra_torques]
     problem = MicromagneticProblem(device_mesh, coefficients, terms, (0.0, 0.0, 1.0), torques)
+    if device.magnetization.uniform_through_thickness:
+        problem.make_uniform_through_thickness()
     problem.set_magnetization(_initial_directions(device, problem, regions))
     solved = (Demagnetization, FemBemDemagnetization)
     potential = demagnetization if isinstance(demagnetization, solved) else None
