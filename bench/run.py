@@ -372,8 +372,15 @@ def main() -> None:
         "--sp4-methods",
         type=sp4_bench.parse_methods,
         default=sp4_bench.METHODS,
-        help="weylfem's SP4 configurations, demagnetization:scheme[,...] (the first is the "
-        "one the targets and the convergence table are for)",
+        help="weylfem's SP4 configurations, demagnetization:scheme[:film][,...] (the first "
+        "is the one the targets and the convergence table are for; film: layers, m uniform "
+        "through them)",
+    )
+    parser.add_argument(
+        "--sp4-sizes",
+        type=sp4_bench.parse_sizes,
+        default=sp4_bench.SIZES,
+        help="element sizes (nm) of the SP4 convergence table, e.g. 10,5 (default 10,5,2.5)",
     )
     parser.add_argument(
         "--report", action="store_true", help="rewrite the tables from OUT/results.json"
@@ -402,7 +409,7 @@ def main() -> None:
                 ]
         if args.only in ("all", "sp4"):
             make_plan = sp4_bench.quick_plan if args.quick else sp4_bench.full_plan
-            plan = make_plan(args.sp4_methods)
+            plan = make_plan(args.sp4_methods, args.sp4_sizes)
             rows += sp4_bench.run_sp4(plan, scratch, launch_environment())
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

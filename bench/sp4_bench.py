@@ -24,43 +24,63 @@ PEER_SCRIPT = HERE / "peers" / "magnumnp_sp4.py"
 CASE_SCRIPT = HERE / "sp4.py"
 CORES = 2
 """weylfem's MPI ranks and magnum.np's torch threads: the same two cores."""
-METHODS = (("fem_bem", "rk45"), ("open_boundary", "rk45"), ("open_boundary", "bdf2"))
-"""(demagnetization, scheme) of weylfem: the first is the one the targets are for (the
-FEM-BEM method and the adaptive integrator), then the air-and-shell method with the same
-integrator and with the demo's BDF2 steps; a weylfem without a method skips its rows."""
+METHODS = (
+    ("fem_bem", "rk45", "film"),
+    ("fem_bem", "rk45"),
+    ("open_boundary", "rk45"),
+    ("open_boundary", "bdf2"),
+)
+"""(demagnetization, scheme[, "film"]) of weylfem: the first is the one the targets are for
+(the FEM-BEM method and the adaptive integrator on the film meshed in layers with m
+uniform through its thickness, bench/sp4.py FILM_LAYERS), then the same on a free
+tetrahedral mesh of the film, the air-and-shell method with the same integrator and with
+the demo's BDF2 steps; a weylfem without a method skips its rows."""
+SIZES = (10.0, 5.0, 2.5)
+"""Element sizes (nm) of the convergence table (5 nm is the one compared)."""
+Method = tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Plan:
     """What the SP4 part runs."""
 
-    weylfem: tuple[tuple[int, float, str, str], ...]
-    """(field, element size nm, demagnetization, scheme)"""
+    weylfem: tuple[tuple, ...]
+    """(field, element size nm, demagnetization, scheme[, "film"])"""
     peer: tuple[tuple[int, float], ...]
     """(field, cell size nm) of magnum.np"""
     end_ns: float
     ranks: int
 
 
-def parse_methods(text: str) -> tuple[tuple[str, str], ...]:
-    """`demagnetization:scheme,...` (e.g. "fem_bem:rk45,open_boundary:bdf2")."""
+def parse_methods(text: str) -> tuple[Method, ...]:
+    """`demagnetization:scheme[:film],...` (e.g. "fem_bem:rk45:film,open_boundary:bdf2")."""
     methods = tuple(tuple(item.split(":")) for item in text.split(",") if item)
-    if not methods or any(len(method) != 2 for method in methods):
-        raise ValueError(f"expected demagnetization:scheme[,...], got {text!r}")
-    return methods  # type: ignore[return-value]
+    valid = all(len(m) == 2 or (len(m) == 3 and m[2] == "film") for m in methods)
+    if not methods or not valid:
+        raise ValueError(f"expected demagnetization:scheme[:film][,...], got {text!r}")
+    return methods
 
 
-def full_plan(methods: tuple[tuple[str, str], ...] = METHODS) -> Plan:
+def parse_sizes(text: str) -> tuple[float, ...]:
+    """`10,5,2.5`: element sizes (nm) of the convergence table."""
+    sizes = tuple(float(item) for item in text.split(",") if item)
+    if not sizes or min(sizes) <= 0:
+        raise ValueError(f"expected positive element sizes, got {text!r}")
+    return sizes
+
+
+def full_plan(methods: tuple[Method, ...] = METHODS, sizes: tuple[float, ...] = SIZES) -> Plan:
     """Both fields at 5 nm with every method and magnum.np; the convergence in element size
-    (10, 5, 2.5 nm) of the first method, and 10 nm of the others."""
+    (`sizes`) of the first method, and 10 nm of the others (if 10 is among the sizes)."""
     (default, *others) = methods
     runs = [(field, 5.0, *method) for method in methods for field in (1, 2)]
-    runs += [(field, size, *default) for size in (10.0, 2.5) for field in (1, 2)]
-    runs += [(field, 10.0, *method) for method in others for field in (1, 2)]
+    runs += [(field, size, *default) for size in sizes if size != 5.0 for field in (1, 2)]
+    if 10.0 in sizes:
+        runs += [(field, 10.0, *method) for method in others for field in (1, 2)]
     return Plan(tuple(runs), ((1, 5.0), (2, 5.0)), sp4.DYNAMICS_S * 1e9, CORES)
 
 
-def quick_plan(methods: tuple[tuple[str, str], ...] = METHODS) -> Plan:
+def quick_plan(methods: tuple[Method, ...] = METHODS, sizes: tuple[float, ...] = SIZES) -> Plan:
     """A smoke run of the harness: field 1 at 20 nm for 0.02 ns, serial."""
     runs = tuple((1, 20.0, *method) for method in methods)
     return Plan(runs, ((1, 20.0),), 0.02, 1)
@@ -70,16 +90,17 @@ def _load() -> float:
     return os.getloadavg()[0]
 
 
-def run_weylfem(
-    run: tuple[int, float, str, str], plan: Plan, scratch: Path, env: dict[str, str]
-) -> dict:
-    field, size, demagnetization, scheme = run
-    out = scratch / f"sp4-{field}-{size}-{demagnetization}-{scheme}.json"
+def run_weylfem(run: tuple, plan: Plan, scratch: Path, env: dict[str, str]) -> dict:
+    field, size, demagnetization, scheme, *film = run
+    out = scratch / f"sp4-{field}-{size}-{demagnetization}-{scheme}{''.join(film)}.json"
     command = [sys.executable, str(CASE_SCRIPT), str(field), str(size)]
-    command += [demagnetization, scheme, str(plan.end_ns), str(out)]
+    command += [demagnetization, scheme, str(plan.end_ns), str(out), *film]
     if plan.ranks > 1:
         command = ["mpirun", "-n", str(plan.ranks), *command]
-    print(f"bench: SP4 field {field}, weylfem {size} nm {demagnetization} {scheme}", flush=True)
+    print(
+        f"bench: SP4 field {field}, weylfem {size} nm {demagnetization} {scheme} {''.join(film)}",
+        flush=True,
+    )
     load = _load()
     subprocess.run(command, check=True, env={**env, "OMP_NUM_THREADS": "1"})
     return {**json.loads(out.read_text()), "load": [load, _load()]}
@@ -124,7 +145,14 @@ def _label(row: dict) -> str:
         threads = f"{row['threads']} thread" + ("s" if row["threads"] > 1 else "")
         return f"magnum.np {row['version']} ({threads})"
     ranks = f"{row['ranks']} rank" + ("s" if row["ranks"] > 1 else "")
-    return f"weylfem {row['demagnetization']} + {row['scheme']} ({ranks})"
+    return f"weylfem {_method(row)} ({ranks})"
+
+
+def _method(row: dict) -> str:
+    """demagnetization + scheme, and the film's layers with m uniform through them."""
+    layers = row.get("film_layers")
+    film = f", {layers} layers, m uniform through them" if layers else ""
+    return f"{row['demagnetization']} + {row['scheme']}{film}"
 
 
 def _size(row: dict) -> str:
@@ -218,8 +246,8 @@ def markdown(rows: list[dict]) -> list[str]:
         lines.append("- magnum.np not run: no .venv-bench (`bash scripts/install.sh --bench`).")
     for row in skipped:
         lines.append(
-            f"- skipped: field {row['field']}, {row['mesh_size']} nm, {row['demagnetization']} + "
-            f"{row['scheme']}: {row['skipped']}"
+            f"- skipped: field {row['field']}, {row['mesh_size']} nm, {_method(row)}:"
+            f" {row['skipped']}"
         )
     lines += _convergence(ran)
     lines += _targets(ran, peers, compared)
@@ -239,7 +267,7 @@ def _convergence(ran: list[dict]) -> list[str]:
     ]
     rows = sorted(
         (r for r in ran if r["case"] == "sp4"),
-        key=lambda r: (r["field"], r["demagnetization"], r["scheme"], -r["mesh_size"]),
+        key=lambda r: (r["field"], _method(r), -r["mesh_size"]),
     )
     for row in rows:
         published, marks = sp4.PUBLISHED[row["field"]], row["landmarks"]
@@ -254,7 +282,7 @@ def _convergence(ran: list[dict]) -> list[str]:
             worst = max(abs(a - b) for a, b in zip(m, published["m"], strict=True))
             m_text = f"{_vector(m)} ({worst:.3f})"
         lines.append(
-            f"| {row['field']} | {row['demagnetization']} + {row['scheme']} "
+            f"| {row['field']} | {_method(row)} "
             f"| {row['mesh_size']:g} | {row['dofs']} "
             f"| {m_y:.4f} ({m_y - sp4.PUBLISHED['s_state_m_y']:+.4f}) | {cross} | {m_text} "
             f"| {row['seconds']['relaxation']:.2f} | {row['seconds']['dynamics']:.2f} |"
@@ -284,10 +312,7 @@ def _targets(ran: list[dict], peers: dict, compared: float) -> list[str]:
             else:
                 ratio = row["seconds"][key] / peer["seconds"][key]
                 parts.append(f"{name} ratio {ratio:.2f} <= 1: {_mark(ratio <= 1.0)}")
-        lines.append(
-            f"- field {field}, {row['demagnetization']} + {row['scheme']}, "
-            f"{compared:g} nm: " + "; ".join(parts)
-        )
+        lines.append(f"- field {field}, {_method(row)}, {compared:g} nm: " + "; ".join(parts))
     return lines
 
 
@@ -307,7 +332,7 @@ def summarize(rows: list[dict]) -> list[dict]:
             {
                 "field": row["field"],
                 "mesh_size": row["mesh_size"],
-                "method": f"{row['demagnetization']} + {row['scheme']}",
+                "method": _method(row),
                 "ratios": ratios,
                 "verdicts": sp4.verdicts(row["field"], row["landmarks"]),
             }
