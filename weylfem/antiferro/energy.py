@@ -23,7 +23,7 @@ A term without gradients is `local`: `SublatticeProblem` integrates it by the ve
 that its nodal field is its pointwise field at the node (the lumped mass of the sublattice
 fields).  Exact integration of lambda m_1 . m_2 with P1 directions, |m_k| = 1 at the nodes
 only, would add to the Neel vector's stiffness a spurious (lambda h^2/6) |grad l|^2, as large
-as 2A - A_ij when h ~ sqrt(6 (2A - A_ij)/lambda) (docs/theory.md §3a, "Moving wall").
+as 2A - A_ij when h ~ sqrt(6 (2A - A_ij)/lambda) (docs/theory.md §3a, "Moving wall of l").
 """
 
 from __future__ import annotations
