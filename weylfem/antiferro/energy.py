@@ -18,6 +18,12 @@ Densities (J/m^3; pairs i < j, "cyclic" pairs (1,2), (2,3), (3,1) of three subla
     Zeeman                    -sum_k M_s,k B . m_k
     Neel orbital Zeeman       -M_W l . B,  l = (m_1 - m_2)/2,  M_W = sigma_AH^(l) mu_F / e
     thin-film demagnetization (mu_0/2) (M_net . n)^2,  M_net = sum_k M_s,k m_k
+
+A term without gradients is `local`: `SublatticeProblem` integrates it by the vertex rule, so
+that its nodal field is its pointwise field at the node (the lumped mass of the sublattice
+fields).  Exact integration of lambda m_1 . m_2 with P1 directions, |m_k| = 1 at the nodes
+only, would add to the Neel vector's stiffness a spurious (lambda h^2/6) |grad l|^2, as large
+as 2A - A_ij when h ~ sqrt(6 (2A - A_ij)/lambda) (docs/theory.md §3a, "Moving wall of l").
 """
 
 from __future__ import annotations
@@ -55,6 +61,8 @@ class SublatticeTerm:
 
     name: str = ""
     material_parameter: ClassVar[str | None] = None
+    local: ClassVar[bool] = True
+    """a density of the directions alone (no gradients): integrated by the vertex rule"""
 
     def density(self, m: Directions) -> ufl.core.expr.Expr:
         """Energy density (J/m^3) of the sublattice directions m."""
@@ -86,6 +94,7 @@ class IntralatticeExchange(SublatticeTerm):
     """A sum_k |grad m_k|^2."""
 
     name = "exchange"
+    local = False
 
     def __init__(self, coefficients: SublatticeCoefficients):
         self.stiffness = coefficients.exchange
@@ -115,6 +124,7 @@ class InterlatticeStiffness(SublatticeTerm):
     (a collinear wall's Neel vector then has the stiffness 2A - A_ij)."""
 
     name = "interlattice_stiffness"
+    local = False
 
     def __init__(self, coefficients: SublatticeCoefficients):
         self.constant = coefficients.parameter(self.material_parameter)
