@@ -885,9 +885,7 @@ def _alpha_p_origin(material: Material) -> str:
     )
 
 
-def _check_uniform_through_thickness(
-    device: Device, regions: tuple[str, ...], source: str
-) -> None:
+def _check_uniform_through_thickness(device: Device, regions: tuple[str, ...], source: str) -> None:
     """m uniform through the thickness needs the film meshed in layers, and the steppers
     that take the nodal field (rk45, Barzilai-Borwein relaxation) of a ferromagnet."""
     key = "magnetization.uniform_through_thickness"
