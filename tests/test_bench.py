@@ -33,11 +33,22 @@ def test_quick_benchmark_reports_every_phase(tmp_path):
     assert rows["transport_direct", 0.25, 1]["iterations"] == 1
     llg = rows["llg", 20.0, 1]
     assert llg["reduced_dofs"] == 2 * llg["dofs"] // 3 and llg["seconds"]["steps_total"] > 0
+    explicit = rows["llg_rk45", 20.0, 1]  # the same film: the same m after the same time
+    assert explicit["dofs"] == llg["dofs"] and explicit["iterations"] is None
+    assert explicit["internal_steps"] >= 5 and explicit["field_evaluations"] >= 30
+    assert explicit["mean_m"] == pytest.approx(llg["mean_m"], abs=1e-4)
     summary = report["summary"]
     assert summary["parallel"][0]["ranks"] == 2
     assert summary["coupled_solve_exponent"] > 0
     table = (tmp_path / "results.md").read_text()
-    for heading in ("Poisson solve on the same mesh", "Direct (MUMPS)", "One LLG step", "2 ranks"):
+    headings = (
+        "Poisson solve on the same mesh",
+        "Direct (MUMPS)",
+        "One LLG step",
+        "rk45",
+        "2 ranks",
+    )
+    for heading in headings:
         assert heading in table
 
 
