@@ -164,37 +164,60 @@ def double_layer_matrix(points: np.ndarray, triangles: np.ndarray, rows: np.ndar
 
 
 class DoubleLayerBlocks:
-    """Blocks B[I, J] of the double-layer matrix (rows I, columns J) without the full rows:
-    the weights of the triangles at the nodes J seen from the nodes I, summed into their
-    columns, and the diagonal term Omega/4 pi - 1 where a row and a column are one node
-    (Omega from the triangles around it, `TriangleGeometry.vertex_solid_angles`)."""
+    """Entries of the double-layer matrix without the full rows: B[i, j] for j != i is
+    -(1/4 pi) times the sum of the weights of the corners at node j of the triangles
+    around j, seen from node i; B[i, i] = Omega_i/4 pi - 1, with Omega_i from the
+    triangles around node i (`TriangleGeometry.vertex_solid_angles`)."""
 
     def __init__(self, points: np.ndarray, triangles: np.ndarray):
         self.geometry = TriangleGeometry(points, triangles)
+        self.points = self.geometry.points
         self.diagonal = self.geometry.vertex_solid_angles() / (4 * np.pi) - 1.0
+        node_corners = self.geometry.node_corners
+        self.corner_start = node_corners.indptr
+        """node j's corners are corner_list[corner_start[j]:corner_start[j + 1]]"""
+        self.corner_list = node_corners.data - 1
+        """corners 3 t + k (triangle t, corner k), grouped by node"""
+
+    def incidence(self, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The triangles at the nodes `columns` and, for each (T, 3 corners), the position
+        in `columns` of the corner's node (-1: not one of the columns)."""
+        incidence = self.geometry.node_corners[columns].tocoo()
+        corner = incidence.data - 1
+        triangles, slot = np.unique(corner // 3, return_inverse=True)
+        positions = np.full((len(triangles), 3), -1, dtype=np.int64)
+        positions[slot.ravel(), corner % 3] = incidence.row
+        return triangles, positions
+
+    def accumulate(
+        self, observers: np.ndarray, triangles: np.ndarray, targets: np.ndarray, size: int
+    ) -> np.ndarray:
+        """An array of `size` holding, at targets[p, k] (>= 0), the sum of -(1/4 pi) times
+        the weight of corner k of triangle triangles[p] seen from node observers[p]."""
+        result = np.zeros(size)
+        step = CHUNK_ENTRIES
+        for start in range(0, len(observers), step):
+            chunk = slice(start, start + step)
+            seen = observers[chunk]
+            weights, _ = self.geometry.weights(self.points[seen], seen, triangles[chunk])
+            where = targets[chunk].T
+            valid = where >= 0
+            result += np.bincount(where[valid], weights[valid], minlength=size)
+        result *= -1 / (4 * np.pi)
+        return result
 
     def block(self, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
         """B[rows, columns] (len(rows), len(columns)), node indices."""
-        geometry = self.geometry
         rows = np.asarray(rows, dtype=np.int64)
         columns = np.asarray(columns, dtype=np.int64)
-        incidence = geometry.node_corners[columns].tocoo()  # column position -> corner + 1
-        corner = incidence.data - 1
-        triangles, slot = np.unique(corner // 3, return_inverse=True)
-        # (corner k of the slot-th triangle) -> column position
-        gather = scipy.sparse.csr_matrix(
-            (np.ones(len(corner)), (3 * slot.ravel() + corner % 3, incidence.row)),
-            shape=(3 * len(triangles), len(columns)),
-        )
-        result = np.empty((len(rows), len(columns)))
-        step = max(1, CHUNK_ENTRIES // max(len(triangles), 1))
-        for start in range(0, len(rows), step):
-            chunk = rows[start : start + step]
-            x = geometry.points[chunk][:, None, :]
-            weights, _ = geometry.weights(x, chunk[:, None], triangles[None, :])
-            flat = weights.transpose(1, 2, 0).reshape(len(chunk), -1)  # (rows, 3 slot + k)
-            result[start : start + len(chunk)] = (gather.T @ flat.T).T
-        result *= -1 / (4 * np.pi)
+        triangles, positions = self.incidence(columns)
+        count = len(triangles)
+        observers = np.repeat(rows, count)
+        targets = np.where(
+            positions >= 0, positions + len(columns) * np.arange(len(rows))[:, None, None], -1
+        ).reshape(-1, 3)
+        flat = self.accumulate(observers, np.tile(triangles, len(rows)), targets, rows.size * len(columns))
+        result = flat.reshape(len(rows), len(columns))
         same_row, same_column = np.nonzero(rows[:, None] == columns[None, :])
         result[same_row, same_column] += self.diagonal[rows[same_row]]
         return result

@@ -1,0 +1,409 @@
+"""A hierarchical matrix (H-matrix): a matrix of point-to-point interactions stored as dense
+near-field blocks and low-rank far-field blocks, with memory and matvec cost about N log N.
+
+The points of the rows and of the columns are each ordered by a cluster tree (boxes
+bisected along their longest axis down to `leaf_size` points).  A pair of clusters is a
+far-field block when min(diam) <= eta dist (bounding-box diameters and distance): the
+smooth kernel is then approximated by U V^T, found by adaptive cross approximation (ACA)
+with partial pivoting, stopped when the last cross is below `tolerance` times the
+Frobenius norm estimate of the approximation, and recompressed by QR and SVD to that
+tolerance.  Other pairs are split until one is a leaf, then stored dense.  The near field
+is one sparse matrix and the far-field factors two, so a product is three sparse
+products.  The entries come from a function block(rows, columns) -> dense array.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse
+
+@dataclass
+class Cluster:
+    """Points permutation[start:stop] of a cluster tree, their bounding box and children."""
+
+    start: int
+    stop: int
+    low: np.ndarray
+    high: np.ndarray
+    children: tuple[Cluster, ...] = ()
+
+    @property
+    def diameter(self) -> float:
+        return float(np.linalg.norm(self.high - self.low))
+
+    def distance(self, other: Cluster) -> float:
+        """Distance between the two bounding boxes."""
+        gap = np.maximum(0.0, np.maximum(self.low - other.high, other.low - self.high))
+        return float(np.linalg.norm(gap))
+
+
+def cluster_tree(points: np.ndarray, leaf_size: int) -> tuple[np.ndarray, Cluster]:
+    """The permutation of the points and the root of their cluster tree: each box with more
+    than `leaf_size` points is bisected at the middle of its longest axis."""
+    permutation = np.arange(len(points))
+
+    def build(start: int, stop: int) -> Cluster:
+        inside = points[permutation[start:stop]]
+        low, high = inside.min(axis=0), inside.max(axis=0)
+        cluster = Cluster(start, stop, low, high)
+        if stop - start <= leaf_size:
+            return cluster
+        axis = int(np.argmax(high - low))
+        order = np.argsort(inside[:, axis], kind="stable")
+        permutation[start:stop] = permutation[start:stop][order]
+        middle = 0.5 * (low[axis] + high[axis])
+        split = start + int(np.searchsorted(inside[order, axis], middle))
+        if split in (start, stop):  # all on one side of the middle: halve by count
+            split = (start + stop) // 2
+        cluster.children = (build(start, split), build(split, stop))
+        return cluster
+
+    return permutation, build(0, len(points))
+
+
+@dataclass
+class Partition:
+    """The leaves of the block tree: near (dense) and far (low-rank) cluster pairs."""
+
+    near: list[tuple[Cluster, Cluster]]
+    far: list[tuple[Cluster, Cluster]]
+
+
+def block_partition(rows: Cluster, columns: Cluster, eta: float) -> Partition:
+    """The admissible (far) and inadmissible leaf (near) blocks of rows x columns."""
+    partition = Partition([], [])
+    stack = [(rows, columns)]
+    while stack:
+        row, column = stack.pop()
+        distance = row.distance(column)
+        if distance > 0 and min(row.diameter, column.diameter) <= eta * distance:
+            partition.far.append((row, column))
+        elif not row.children or not column.children:
+            partition.near.append((row, column))
+        else:
+            stack.extend((a, b) for a in row.children for b in column.children)
+    return partition
+
+
+def ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The concatenation of arange(start, start + length) over the pairs."""
+    total = int(lengths.sum())
+    offsets = np.cumsum(lengths) - lengths
+    return np.repeat(starts - offsets, lengths) + np.arange(total)
+
+
+class Segments:
+    """Consecutive segments of a flat array, of the given (positive) lengths."""
+
+    def __init__(self, lengths: np.ndarray):
+        self.lengths = np.asarray(lengths, dtype=np.int64)
+        self.starts = np.cumsum(self.lengths) - self.lengths
+        self.owner = np.repeat(np.arange(len(self.lengths)), self.lengths)
+        self.size = int(self.lengths.sum())
+
+    def sum(self, values: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(values, self.starts, axis=-1)
+
+    def argmax(self, values: np.ndarray) -> np.ndarray:
+        """Position in its segment of each segment's first largest value."""
+        largest = np.maximum.reduceat(values, self.starts)
+        index = np.where(values == largest[self.owner], np.arange(self.size), self.size)
+        return np.minimum.reduceat(index, self.starts) - self.starts
+
+
+def recompress(left: np.ndarray, right: np.ndarray, tolerance: float) -> tuple:
+    """U V^T truncated to the singular values above `tolerance` times the largest (QR of
+    both factors, SVD of the k x k core)."""
+    if left.shape[1] == 0:
+        return left, right
+    q_left, r_left = np.linalg.qr(left)
+    q_right, r_right = np.linalg.qr(right)
+    u, sigma, vt = np.linalg.svd(r_left @ r_right.T)
+    if sigma[0] == 0.0:
+        return left[:, :0], right[:, :0]
+    keep = int(np.count_nonzero(sigma > tolerance * sigma[0]))
+    return q_left @ (u[:, :keep] * sigma[:keep]), q_right @ vt[:keep].T
+
+
+class Blocks:
+    """Cluster-pair blocks of the kernel's matrix: their row nodes and column nodes (flat,
+    by block), the triangles at each block's columns, and batched evaluation of rows,
+    columns and whole blocks (one kernel call for all blocks at once)."""
+
+    def __init__(self, kernel, pairs: list, row_nodes, row_order, column_order):
+        self.kernel = kernel
+        rows = [row_order[r.start : r.stop] for r, _ in pairs]
+        columns = [column_order[c.start : c.stop] for _, c in pairs]
+        self.rows = Segments([len(r) for r in rows])
+        self.columns = Segments([len(c) for c in columns])
+        self.row_index = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+        """the matrix rows of each block, flat"""
+        self.row_node = row_nodes[self.row_index]
+        self.column_node = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
+        incidences = [kernel.incidence(c) for c in columns]
+        self.sources = Segments([len(t) for t, _ in incidences])
+        self.triangles = np.concatenate([t for t, _ in incidences]) if pairs else None
+        self.positions = np.concatenate([p for _, p in incidences]) if pairs else None
+
+    def evaluate_rows(self, blocks: np.ndarray, local_rows: np.ndarray) -> np.ndarray:
+        """Row local_rows[b] of each block b in `blocks`, flat (by block)."""
+        counts = self.sources.lengths[blocks]
+        pairs = ranges(self.sources.starts[blocks], counts)
+        offsets = np.cumsum(self.columns.lengths[blocks]) - self.columns.lengths[blocks]
+        positions = self.positions[pairs]
+        targets = np.where(positions >= 0, positions + np.repeat(offsets, counts)[:, None], -1)
+        observers = np.repeat(self.row_node[self.rows.starts[blocks] + local_rows], counts)
+        size = int(self.columns.lengths[blocks].sum())
+        return self.kernel.accumulate(observers, self.triangles[pairs], targets, size)
+
+    def evaluate_columns(self, blocks: np.ndarray, local_columns: np.ndarray) -> np.ndarray:
+        """Column local_columns[b] of each block b in `blocks`, flat (by block); the blocks
+        hold no diagonal entry (far-field blocks)."""
+        kernel = self.kernel
+        node = self.column_node[self.columns.starts[blocks] + local_columns]
+        corners = kernel.corner_start[node + 1] - kernel.corner_start[node]
+        heights = self.rows.lengths[blocks]
+        counts = heights * corners
+        block_of_pair = np.repeat(np.arange(len(blocks)), counts)
+        within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        row = within // corners[block_of_pair]
+        corner = kernel.corner_list[
+            kernel.corner_start[node][block_of_pair] + within % corners[block_of_pair]
+        ]
+        observers = self.row_node[self.rows.starts[blocks][block_of_pair] + row]
+        offsets = (np.cumsum(heights) - heights)[block_of_pair]
+        targets = np.full((len(row), 3), -1, dtype=np.int64)
+        targets[np.arange(len(row)), corner % 3] = offsets + row
+        return kernel.accumulate(observers, corner // 3, targets, int(heights.sum()))
+
+    def evaluate_all(self, blocks: np.ndarray) -> np.ndarray:
+        """The entries of the blocks `blocks`, each row-major, flat (by block), with the
+        diagonal term where a row's node is a column's node."""
+        heights = self.rows.lengths[blocks]
+        widths = self.columns.lengths[blocks]
+        counts = self.sources.lengths[blocks] * heights
+        block_of_pair = np.repeat(np.arange(len(blocks)), counts)
+        within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        sources = self.sources.lengths[blocks][block_of_pair]
+        row, source = within // sources, within % sources
+        source += self.sources.starts[blocks][block_of_pair]
+        observers = self.row_node[self.rows.starts[blocks][block_of_pair] + row]
+        offsets = (np.cumsum(heights * widths) - heights * widths)[block_of_pair]
+        positions = self.positions[source]
+        start = (offsets + row * widths[block_of_pair])[:, None]
+        targets = np.where(positions >= 0, positions + start, -1)
+        size = int((heights * widths).sum())
+        values = self.kernel.accumulate(observers, self.triangles[source], targets, size)
+        row_node, column_node = self.entry_nodes(blocks)
+        same = row_node == column_node
+        values[same] += self.kernel.diagonal[row_node[same]]
+        return values
+
+    def entry_indices(self, blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Matrix row and column of each entry of evaluate_all(blocks)."""
+        heights = self.rows.lengths[blocks]
+        widths = self.columns.lengths[blocks]
+        rows = ranges(self.rows.starts[blocks], heights)
+        row = np.repeat(self.row_index[rows], np.repeat(widths, heights))
+        column_slots = ranges(
+            np.repeat(self.columns.starts[blocks], heights), np.repeat(widths, heights)
+        )
+        return row, self.column_node[column_slots]
+
+    def entry_nodes(self, blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Row node and column node of each entry of evaluate_all(blocks)."""
+        heights = self.rows.lengths[blocks]
+        widths = self.columns.lengths[blocks]
+        rows = ranges(self.rows.starts[blocks], heights)
+        node = np.repeat(self.row_node[rows], np.repeat(widths, heights))
+        column_slots = ranges(
+            np.repeat(self.columns.starts[blocks], heights), np.repeat(widths, heights)
+        )
+        return node, self.column_node[column_slots]
+
+
+def batched_cross(blocks: Blocks, tolerance: float, max_rank: int, rng) -> list:
+    """ACA with partial pivoting of every block at once (one kernel call per step for all
+    blocks still running): per block (U, V) with U V^T its approximation, stopped when the
+    last cross is below `tolerance` times the Frobenius norm estimate, or None when its
+    rank reached min(max_rank, m n / (m + n)) (dense storage is then about as cheap).  A
+    zero residual row is retried at the largest residual entry of a random column, or at
+    a random row; four misses in a row end the block."""
+    rows, columns = blocks.rows, blocks.columns
+    count = len(rows.lengths)
+    limit = np.minimum(max_rank, (rows.lengths * columns.lengths) // (rows.lengths + columns.lengths))
+    limit = np.maximum(limit, 1)
+    depth = int(limit.max(initial=1))
+    left = np.zeros((depth, rows.size))
+    right = np.zeros((depth, columns.size))
+    rank = np.zeros(count, dtype=np.int64)
+    norm2 = np.zeros(count)
+    misses = np.zeros(count, dtype=np.int64)
+    unused = np.ones(rows.size, dtype=bool)
+    pivot_row = np.zeros(count, dtype=np.int64)
+    running = np.ones(count, dtype=bool)
+    dense = np.zeros(count, dtype=bool)
+    for _ in range(4 * depth + 8):
+        active = np.flatnonzero(running)
+        if len(active) == 0:
+            break
+        unused[rows.starts[active] + pivot_row[active]] = False
+        step = int(rank[active].max()) + 1
+        height, width = rows.lengths[active], columns.lengths[active]
+        local = Segments(width)
+        column_slots = ranges(columns.starts[active], width)
+        coefficient = left[:step, rows.starts[active] + pivot_row[active]]
+        residual = blocks.evaluate_rows(active, pivot_row[active])
+        residual -= np.sum(np.repeat(coefficient, width, axis=1) * right[:step, column_slots], 0)
+        pivot_column = local.argmax(np.abs(residual))
+        pivot = residual[local.starts + pivot_column]
+        scale = np.sqrt(norm2[active] / (height * width))
+        hit = np.abs(pivot) > np.maximum(1e-14 * scale, 1e-300)
+        missed = active[~hit]
+        if len(missed):
+            misses[missed] += 1
+            left_over = np.add.reduceat(unused, rows.starts)[missed] if rows.size else 0
+            done = (misses[missed] > 3) | (left_over == 0)
+            running[missed[done]] = False
+            retry = missed[~done]
+            if len(retry):
+                probe = (rng.random(len(retry)) * columns.lengths[retry]).astype(np.int64)
+                column = blocks.evaluate_columns(retry, probe)
+                column_rows = ranges(rows.starts[retry], rows.lengths[retry])
+                probe_slots = columns.starts[retry] + probe
+                column -= np.sum(
+                    np.repeat(right[:, probe_slots], rows.lengths[retry], axis=1)
+                    * left[:, column_rows],
+                    0,
+                )
+                column = np.where(unused[column_rows], np.abs(column), -1.0)
+                best = Segments(rows.lengths[retry]).argmax(column)
+                value = column[Segments(rows.lengths[retry]).starts + best]
+                for b, row_best, found in zip(retry, best, value > 0, strict=True):
+                    if found:
+                        pivot_row[b] = row_best
+                    else:
+                        free = np.flatnonzero(unused[rows.starts[b] : rows.starts[b] + rows.lengths[b]])
+                        pivot_row[b] = rng.choice(free)
+        good = active[hit]
+        if len(good) == 0:
+            continue
+        misses[good] = 0
+        keep = np.repeat(hit, width)
+        v = residual[keep] / np.repeat(pivot[hit], width[hit])
+        good_width, good_height = width[hit], height[hit]
+        v_slots = column_slots[keep]
+        u = blocks.evaluate_columns(good, pivot_column[hit])
+        u_slots = ranges(rows.starts[good], good_height)
+        pivot_slots = columns.starts[good] + pivot_column[hit]
+        u -= np.sum(np.repeat(right[:step, pivot_slots], good_height, axis=1) * left[:step, u_slots], 0)
+        u_segments, v_segments = Segments(good_height), Segments(good_width)
+        cross2 = u_segments.sum(u * u) * v_segments.sum(v * v)
+        overlap = u_segments.sum(left[:step, u_slots] * u) * v_segments.sum(right[:step, v_slots] * v)
+        norm2[good] += cross2 + 2.0 * overlap.sum(axis=0)
+        level = rank[good]
+        left[np.repeat(level, good_height), u_slots] = u
+        right[np.repeat(level, good_width), v_slots] = v
+        rank[good] += 1
+        converged = cross2 <= tolerance**2 * norm2[good]
+        full = ~converged & (rank[good] >= limit[good])
+        running[good[converged | full]] = False
+        dense[good[full]] = True
+        candidates = np.where(unused[u_slots], np.abs(u), -1.0)
+        following = u_segments.argmax(candidates)
+        exhausted = candidates[u_segments.starts + following] < 0
+        running[good[exhausted]] = False
+        pivot_row[good] = following
+    result = []
+    for b in range(count):
+        if dense[b] or running[b]:
+            result.append(None)
+            continue
+        u = left[: rank[b], rows.starts[b] : rows.starts[b] + rows.lengths[b]].T
+        v = right[: rank[b], columns.starts[b] : columns.starts[b] + columns.lengths[b]].T
+        result.append((u, v))
+    return result
+
+
+class HMatrix:
+    """The H-matrix of the double-layer matrix's rows `row_nodes` (all columns) of the
+    kernel `kernel` (`weylfem.magnet.double_layer.DoubleLayerBlocks`), its near field one
+    sparse matrix, its far field the sparse factors `left` (rows x ranks) and `right`
+    (ranks x columns)."""
+
+    def __init__(
+        self,
+        kernel,
+        row_nodes: np.ndarray,
+        *,
+        tolerance: float = 1e-6,
+        leaf_size: int = 48,
+        eta: float = 1.5,
+        max_rank: int = 48,
+        batch: int = 4000,
+        seed: int = 0,
+    ):
+        points = kernel.points
+        row_nodes = np.asarray(row_nodes, dtype=np.int64)
+        self.shape = (len(row_nodes), len(points))
+        self.tolerance = tolerance
+        row_order, row_root = cluster_tree(points[row_nodes], leaf_size)
+        column_order, column_root = cluster_tree(points, leaf_size)
+        partition = block_partition(row_root, column_root, eta)
+        rng = np.random.default_rng(seed)
+
+        dense = list(partition.near)
+        left_parts, right_parts = [], []
+        self.ranks: list[int] = []
+        rank_offset = 0
+        for start in range(0, len(partition.far), batch):
+            pairs = partition.far[start : start + batch]
+            blocks = Blocks(kernel, pairs, row_nodes, row_order, column_order)
+            for b, factors in enumerate(batched_cross(blocks, tolerance, max_rank, rng)):
+                if factors is None:
+                    dense.append(pairs[b])
+                    continue
+                left, right = recompress(*factors, tolerance)
+                rank = left.shape[1]
+                self.ranks.append(rank)
+                if rank == 0:
+                    continue
+                rows = blocks.row_index[blocks.rows.starts[b] : blocks.rows.starts[b] + blocks.rows.lengths[b]]
+                columns = blocks.column_node[
+                    blocks.columns.starts[b] : blocks.columns.starts[b] + blocks.columns.lengths[b]
+                ]
+                slots = rank_offset + np.arange(rank)
+                left_parts.append((left.ravel(), np.repeat(rows, rank), np.tile(slots, len(rows))))
+                right_parts.append((right.T.ravel(), np.repeat(slots, len(columns)), np.tile(columns, rank)))
+                rank_offset += rank
+        self.far_blocks = len(self.ranks)
+        self.near_blocks = len(dense)
+        near_parts = []
+        for start in range(0, len(dense), batch):
+            blocks = Blocks(kernel, dense[start : start + batch], row_nodes, row_order, column_order)
+            everything = np.arange(len(blocks.rows.lengths))
+            near_parts.append((blocks.evaluate_all(everything), *blocks.entry_indices(everything)))
+        self.near = _assemble(near_parts, self.shape)
+        self.left = _assemble(left_parts, (self.shape[0], rank_offset))
+        self.right = _assemble(right_parts, (rank_offset, self.shape[1]))
+
+    @property
+    def nbytes(self) -> int:
+        """Memory of the three sparse matrices (values and indices)."""
+        return sum(
+            matrix.data.nbytes + matrix.indices.nbytes + matrix.indptr.nbytes
+            for matrix in (self.near, self.left, self.right)
+        )
+
+    def __matmul__(self, vector: np.ndarray) -> np.ndarray:
+        return self.near @ vector + self.left @ (self.right @ vector)
+
+
+def _assemble(parts: list, shape: tuple[int, int]) -> scipy.sparse.csr_matrix:
+    """The CSR matrix of the (values, rows, columns) triples in `parts`."""
+    if not parts:
+        return scipy.sparse.csr_matrix(shape)
+    values, rows, columns = (np.concatenate(part) for part in zip(*parts, strict=True))
+    return scipy.sparse.csr_matrix((values, (rows, columns)), shape=shape)
