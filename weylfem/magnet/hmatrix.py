@@ -178,51 +178,6 @@ class Blocks:
         targets[np.arange(len(row)), corner % 3] = offsets + row
         return kernel.accumulate(observers, corner // 3, targets, int(heights.sum()))
 
-    def evaluate_all(self, blocks: np.ndarray) -> np.ndarray:
-        """The entries of the blocks `blocks`, each row-major, flat (by block), with the
-        diagonal term where a row's node is a column's node."""
-        heights = self.rows.lengths[blocks]
-        widths = self.columns.lengths[blocks]
-        counts = self.sources.lengths[blocks] * heights
-        block_of_pair = np.repeat(np.arange(len(blocks)), counts)
-        within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-        sources = self.sources.lengths[blocks][block_of_pair]
-        row, source = within // sources, within % sources
-        source += self.sources.starts[blocks][block_of_pair]
-        observers = self.row_node[self.rows.starts[blocks][block_of_pair] + row]
-        offsets = (np.cumsum(heights * widths) - heights * widths)[block_of_pair]
-        positions = self.positions[source]
-        start = (offsets + row * widths[block_of_pair])[:, None]
-        targets = np.where(positions >= 0, positions + start, -1)
-        size = int((heights * widths).sum())
-        values = self.kernel.accumulate(observers, self.triangles[source], targets, size)
-        row_node, column_node = self.entry_nodes(blocks)
-        same = row_node == column_node
-        values[same] += self.kernel.diagonal[row_node[same]]
-        return values
-
-    def entry_indices(self, blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Matrix row and column of each entry of evaluate_all(blocks)."""
-        heights = self.rows.lengths[blocks]
-        widths = self.columns.lengths[blocks]
-        rows = ranges(self.rows.starts[blocks], heights)
-        row = np.repeat(self.row_index[rows], np.repeat(widths, heights))
-        column_slots = ranges(
-            np.repeat(self.columns.starts[blocks], heights), np.repeat(widths, heights)
-        )
-        return row, self.column_node[column_slots]
-
-    def entry_nodes(self, blocks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Row node and column node of each entry of evaluate_all(blocks)."""
-        heights = self.rows.lengths[blocks]
-        widths = self.columns.lengths[blocks]
-        rows = ranges(self.rows.starts[blocks], heights)
-        node = np.repeat(self.row_node[rows], np.repeat(widths, heights))
-        column_slots = ranges(
-            np.repeat(self.columns.starts[blocks], heights), np.repeat(widths, heights)
-        )
-        return node, self.column_node[column_slots]
-
 
 def batched_cross(blocks: Blocks, tolerance: float, max_rank: int, rng) -> list:
     """ACA with partial pivoting of every block at once (one kernel call per step for all
@@ -244,6 +199,7 @@ def batched_cross(blocks: Blocks, tolerance: float, max_rank: int, rng) -> list:
     unused = np.ones(rows.size, dtype=bool)
     pivot_row = np.zeros(count, dtype=np.int64)
     running = np.ones(count, dtype=bool)
+    confirming = np.zeros(count, dtype=bool)
     dense = np.zeros(count, dtype=bool)
     for _ in range(4 * depth + 8):
         active = np.flatnonzero(running)
@@ -265,7 +221,7 @@ def batched_cross(blocks: Blocks, tolerance: float, max_rank: int, rng) -> list:
         if len(missed):
             misses[missed] += 1
             left_over = np.add.reduceat(unused, rows.starts)[missed] if rows.size else 0
-            done = (misses[missed] > 3) | (left_over == 0)
+            done = (misses[missed] > 3) | (left_over == 0) | confirming[missed]
             running[missed[done]] = False
             retry = missed[~done]
             if len(retry):
@@ -307,13 +263,21 @@ def batched_cross(blocks: Blocks, tolerance: float, max_rank: int, rng) -> list:
         left[np.repeat(level, good_height), u_slots] = u
         right[np.repeat(level, good_width), v_slots] = v
         rank[good] += 1
-        converged = cross2 <= tolerance**2 * norm2[good]
+        small = cross2 <= tolerance**2 * norm2[good]
+        converged = small & confirming[good]
         full = ~converged & (rank[good] >= limit[good])
         running[good[converged | full]] = False
         dense[good[full]] = True
-        candidates = np.where(unused[u_slots], np.abs(u), -1.0)
+        confirming[good] = small
+        # next row: the largest entry of the new column, or, to confirm convergence, its
+        # smallest (a row the crosses so far know least about: where the kernel has zero
+        # sub-blocks, such as a flat face seen from itself, the largest entries stay in
+        # the rows of one face and miss the others')
+        magnitude = np.abs(u)
+        magnitude[np.repeat(small, good_height)] *= -1.0
+        candidates = np.where(unused[u_slots], magnitude, -np.inf)
         following = u_segments.argmax(candidates)
-        exhausted = candidates[u_segments.starts + following] < 0
+        exhausted = candidates[u_segments.starts + following] == -np.inf
         running[good[exhausted]] = False
         pivot_row[good] = following
     result = []
@@ -381,10 +345,16 @@ class HMatrix:
         self.far_blocks = len(self.ranks)
         self.near_blocks = len(dense)
         near_parts = []
-        for start in range(0, len(dense), batch):
-            blocks = Blocks(kernel, dense[start : start + batch], row_nodes, row_order, column_order)
-            everything = np.arange(len(blocks.rows.lengths))
-            near_parts.append((blocks.evaluate_all(everything), *blocks.entry_indices(everything)))
+        by_row: dict[int, list[Cluster]] = {}
+        row_of: dict[int, Cluster] = {}
+        for row_cluster, column_cluster in dense:
+            by_row.setdefault(id(row_cluster), []).append(column_cluster)
+            row_of[id(row_cluster)] = row_cluster
+        for key, column_clusters in by_row.items():  # one evaluation per row cluster
+            rows = row_order[row_of[key].start : row_of[key].stop]
+            columns = np.concatenate([column_order[c.start : c.stop] for c in column_clusters])
+            values = kernel.block(row_nodes[rows], columns)
+            near_parts.append((values.ravel(), np.repeat(rows, len(columns)), np.tile(columns, len(rows))))
         self.near = _assemble(near_parts, self.shape)
         self.left = _assemble(left_parts, (self.shape[0], rank_offset))
         self.right = _assemble(right_parts, (rank_offset, self.shape[1]))
