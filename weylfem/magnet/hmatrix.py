@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse
 
+
 @dataclass
 class Cluster:
     """Points permutation[start:stop] of a cluster tree, their bounding box and children."""
@@ -188,7 +189,9 @@ def batched_cross(blocks: Blocks, tolerance: float, max_rank: int, rng) -> list:
     a random row; four misses in a row end the block."""
     rows, columns = blocks.rows, blocks.columns
     count = len(rows.lengths)
-    limit = np.minimum(max_rank, (rows.lengths * columns.lengths) // (rows.lengths + columns.lengths))
+    limit = np.minimum(
+        max_rank, (rows.lengths * columns.lengths) // (rows.lengths + columns.lengths)
+    )
     limit = np.maximum(limit, 1)
     depth = int(limit.max(initial=1))
     left = np.zeros((depth, rows.size))
@@ -241,7 +244,9 @@ def batched_cross(blocks: Blocks, tolerance: float, max_rank: int, rng) -> list:
                     if found:
                         pivot_row[b] = row_best
                     else:
-                        free = np.flatnonzero(unused[rows.starts[b] : rows.starts[b] + rows.lengths[b]])
+                        free = np.flatnonzero(
+                            unused[rows.starts[b] : rows.starts[b] + rows.lengths[b]]
+                        )
                         pivot_row[b] = rng.choice(free)
         good = active[hit]
         if len(good) == 0:
@@ -254,10 +259,14 @@ def batched_cross(blocks: Blocks, tolerance: float, max_rank: int, rng) -> list:
         u = blocks.evaluate_columns(good, pivot_column[hit])
         u_slots = ranges(rows.starts[good], good_height)
         pivot_slots = columns.starts[good] + pivot_column[hit]
-        u -= np.sum(np.repeat(right[:step, pivot_slots], good_height, axis=1) * left[:step, u_slots], 0)
+        u -= np.sum(
+            np.repeat(right[:step, pivot_slots], good_height, axis=1) * left[:step, u_slots], 0
+        )
         u_segments, v_segments = Segments(good_height), Segments(good_width)
         cross2 = u_segments.sum(u * u) * v_segments.sum(v * v)
-        overlap = u_segments.sum(left[:step, u_slots] * u) * v_segments.sum(right[:step, v_slots] * v)
+        overlap = u_segments.sum(left[:step, u_slots] * u) * v_segments.sum(
+            right[:step, v_slots] * v
+        )
         norm2[good] += cross2 + 2.0 * overlap.sum(axis=0)
         level = rank[good]
         left[np.repeat(level, good_height), u_slots] = u
@@ -334,13 +343,17 @@ class HMatrix:
                 self.ranks.append(rank)
                 if rank == 0:
                     continue
-                rows = blocks.row_index[blocks.rows.starts[b] : blocks.rows.starts[b] + blocks.rows.lengths[b]]
+                rows = blocks.row_index[
+                    blocks.rows.starts[b] : blocks.rows.starts[b] + blocks.rows.lengths[b]
+                ]
                 columns = blocks.column_node[
                     blocks.columns.starts[b] : blocks.columns.starts[b] + blocks.columns.lengths[b]
                 ]
                 slots = rank_offset + np.arange(rank)
                 left_parts.append((left.ravel(), np.repeat(rows, rank), np.tile(slots, len(rows))))
-                right_parts.append((right.T.ravel(), np.repeat(slots, len(columns)), np.tile(columns, rank)))
+                right_parts.append(
+                    (right.T.ravel(), np.repeat(slots, len(columns)), np.tile(columns, rank))
+                )
                 rank_offset += rank
         self.far_blocks = len(self.ranks)
         self.near_blocks = len(dense)
@@ -354,7 +367,9 @@ class HMatrix:
             rows = row_order[row_of[key].start : row_of[key].stop]
             columns = np.concatenate([column_order[c.start : c.stop] for c in column_clusters])
             values = kernel.block(row_nodes[rows], columns)
-            near_parts.append((values.ravel(), np.repeat(rows, len(columns)), np.tile(columns, len(rows))))
+            near_parts.append(
+                (values.ravel(), np.repeat(rows, len(columns)), np.tile(columns, len(rows)))
+            )
         self.near = _assemble(near_parts, self.shape)
         self.left = _assemble(left_parts, (self.shape[0], rank_offset))
         self.right = _assemble(right_parts, (rank_offset, self.shape[1]))
