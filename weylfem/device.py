@@ -251,7 +251,7 @@ class Magnetization:
     boundary_matrix: Literal["auto", "dense", "hmatrix"] | None = None
     """storage of the FEM-BEM double-layer matrix (default: auto)"""
     boundary_matrix_tolerance: float | None = check(in_open_unit_interval, default=None)
-    """relative tolerance of the H-matrix blocks (default 1e-6)"""
+    """relative tolerance of the H-matrix blocks (default 1e-5)"""
 
     @property
     def film_normal(self) -> Vector:
@@ -266,7 +266,7 @@ class Magnetization:
     @property
     def matrix_tolerance(self) -> float:
         """boundary_matrix_tolerance, defaulted."""
-        return self.boundary_matrix_tolerance or 1e-6
+        return self.boundary_matrix_tolerance or 1e-5
 
     def validate(self):
         """Cross-field checks (yields key, message)."""

@@ -85,7 +85,7 @@ class FemBemDemagnetization(EnergyTerm):
         petsc_options: Mapping[str, object] | None = None,
         direct_max_dofs: int | None = None,
         boundary_matrix: str = "auto",
-        boundary_tolerance: float = 1e-6,
+        boundary_tolerance: float = 1e-5,
     ):
         mesh = device_mesh.mesh
         if mesh.topology.dim != 3:
@@ -233,7 +233,7 @@ class BoundaryOperator:
         surface: np.ndarray,
         triangles: np.ndarray,
         storage: str = "auto",
-        tolerance: float = 1e-6,
+        tolerance: float = 1e-5,
     ):
         """`surface` marks the local surface dofs (owned and ghost, consistent), `triangles`
         the (n, 3) local dofs of this rank's surface triangles (outward oriented);

@@ -17,10 +17,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse
 
 
-@dataclass
+@dataclass(eq=False)
 class Cluster:
     """Points permutation[start:stop] of a cluster tree, their bounding box and children."""
 
@@ -304,17 +303,20 @@ class HMatrix:
     """The H-matrix of the double-layer matrix's rows `row_nodes` (all columns) of the
     kernel `kernel` (`weylfem.magnet.double_layer.DoubleLayerBlocks`), its near field one
     sparse matrix, its far field the sparse factors `left` (rows x ranks) and `right`
-    (ranks x columns)."""
+    (ranks x columns).  Admissible blocks with fewer than `min_far_size` rows or columns
+    are stored dense (ACA would evaluate more entries than they hold); ranks beyond
+    `max_rank` or m n / (m + n) store the block dense as well."""
 
     def __init__(
         self,
         kernel,
         row_nodes: np.ndarray,
         *,
-        tolerance: float = 1e-6,
+        tolerance: float = 1e-5,
         leaf_size: int = 48,
         eta: float = 1.5,
         max_rank: int = 48,
+        min_far_size: int = 64,
         batch: int = 4000,
         seed: int = 0,
     ):
@@ -327,68 +329,101 @@ class HMatrix:
         partition = block_partition(row_root, column_root, eta)
         rng = np.random.default_rng(seed)
 
-        dense = list(partition.near)
-        left_parts, right_parts = [], []
-        self.ranks: list[int] = []
-        rank_offset = 0
-        for start in range(0, len(partition.far), batch):
-            pairs = partition.far[start : start + batch]
+        small = [
+            (row, column)
+            for row, column in partition.far
+            if min(row.stop - row.start, column.stop - column.start) < min_far_size
+        ]
+        far = [
+            (row, column)
+            for row, column in partition.far
+            if min(row.stop - row.start, column.stop - column.start) >= min_far_size
+        ]
+        dense = list(partition.near) + small
+        factors: list[tuple[Cluster, Cluster, np.ndarray, np.ndarray]] = []
+        for start in range(0, len(far), batch):
+            pairs = far[start : start + batch]
             blocks = Blocks(kernel, pairs, row_nodes, row_order, column_order)
-            for b, factors in enumerate(batched_cross(blocks, tolerance, max_rank, rng)):
-                if factors is None:
-                    dense.append(pairs[b])
+            for pair, found in zip(
+                pairs, batched_cross(blocks, tolerance, max_rank, rng), strict=True
+            ):
+                if found is None:
+                    dense.append(pair)
                     continue
-                left, right = recompress(*factors, tolerance)
-                rank = left.shape[1]
-                self.ranks.append(rank)
-                if rank == 0:
-                    continue
-                rows = blocks.row_index[
-                    blocks.rows.starts[b] : blocks.rows.starts[b] + blocks.rows.lengths[b]
-                ]
-                columns = blocks.column_node[
-                    blocks.columns.starts[b] : blocks.columns.starts[b] + blocks.columns.lengths[b]
-                ]
-                slots = rank_offset + np.arange(rank)
-                left_parts.append((left.ravel(), np.repeat(rows, rank), np.tile(slots, len(rows))))
-                right_parts.append(
-                    (right.T.ravel(), np.repeat(slots, len(columns)), np.tile(columns, rank))
-                )
-                rank_offset += rank
-        self.far_blocks = len(self.ranks)
+                left, right = recompress(*found, tolerance)
+                if left.shape[1] > 0:
+                    factors.append((*pair, left, right))
+        self.far_blocks = len(factors)
         self.near_blocks = len(dense)
-        near_parts = []
-        by_row: dict[int, list[Cluster]] = {}
-        row_of: dict[int, Cluster] = {}
-        for row_cluster, column_cluster in dense:
-            by_row.setdefault(id(row_cluster), []).append(column_cluster)
-            row_of[id(row_cluster)] = row_cluster
-        for key, column_clusters in by_row.items():  # one evaluation per row cluster
-            rows = row_order[row_of[key].start : row_of[key].stop]
-            columns = np.concatenate([column_order[c.start : c.stop] for c in column_clusters])
-            values = kernel.block(row_nodes[rows], columns)
-            near_parts.append(
-                (values.ravel(), np.repeat(rows, len(columns)), np.tile(columns, len(rows)))
+        self.ranks = [left.shape[1] for _, _, left, _ in factors]
+
+        def indices(order: np.ndarray, cluster: Cluster) -> np.ndarray:
+            return order[cluster.start : cluster.stop]
+
+        # near field: per row cluster, its dense blocks side by side (one evaluation each)
+        self.near: list[Group] = []
+        for row_cluster, column_clusters in _grouped(dense, 0).items():
+            rows = indices(row_order, row_cluster)
+            columns = np.concatenate([indices(column_order, c) for _, c in column_clusters])
+            self.near.append(Group(rows, columns, kernel.block(row_nodes[rows], columns)))
+        # far field: the V^T of the blocks of each column cluster stacked (their ranks'
+        # slots consecutive), the U of the blocks of each row cluster side by side
+        self.right: list[Group] = []
+        slots: dict[int, np.ndarray] = {}
+        rank_offset = 0
+        for column_cluster, blocks in _grouped(factors, 1).items():
+            ranks = [block[3].shape[1] for block in blocks]
+            first = rank_offset
+            for block, rank in zip(blocks, ranks, strict=True):
+                slots[id(block[2])] = np.arange(rank_offset, rank_offset + rank)
+                rank_offset += rank
+            stacked = np.vstack([block[3].T for block in blocks])
+            self.right.append(
+                Group(slice(first, rank_offset), indices(column_order, column_cluster), stacked)
             )
-        self.near = _assemble(near_parts, self.shape)
-        self.left = _assemble(left_parts, (self.shape[0], rank_offset))
-        self.right = _assemble(right_parts, (rank_offset, self.shape[1]))
+        self.left: list[Group] = []
+        for row_cluster, blocks in _grouped(factors, 0).items():
+            columns = np.concatenate([slots[id(block[2])] for block in blocks])
+            stacked = np.hstack([block[2] for block in blocks])
+            self.left.append(Group(indices(row_order, row_cluster), columns, stacked))
+        self.total_rank = rank_offset
 
     @property
     def nbytes(self) -> int:
-        """Memory of the three sparse matrices (values and indices)."""
-        return sum(
-            matrix.data.nbytes + matrix.indices.nbytes + matrix.indptr.nbytes
-            for matrix in (self.near, self.left, self.right)
-        )
+        """Memory of the dense blocks and factors and of their index arrays."""
+        return sum(group.nbytes for group in (*self.near, *self.left, *self.right))
 
     def __matmul__(self, vector: np.ndarray) -> np.ndarray:
-        return self.near @ vector + self.left @ (self.right @ vector)
+        crosses = np.empty(self.total_rank)
+        for group in self.right:
+            crosses[group.rows] = group.values @ vector[group.columns]
+        result = np.zeros(self.shape[0])
+        for group in self.near:
+            result[group.rows] += group.values @ vector[group.columns]
+        for group in self.left:
+            result[group.rows] += group.values @ crosses[group.columns]
+        return result
 
 
-def _assemble(parts: list, shape: tuple[int, int]) -> scipy.sparse.csr_matrix:
-    """The CSR matrix of the (values, rows, columns) triples in `parts`."""
-    if not parts:
-        return scipy.sparse.csr_matrix(shape)
-    values, rows, columns = (np.concatenate(part) for part in zip(*parts, strict=True))
-    return scipy.sparse.csr_matrix((values, (rows, columns)), shape=shape)
+@dataclass
+class Group:
+    """Dense values (len(rows), len(columns)) added into the rows `rows` of a product from
+    the entries `columns` of the vector (index arrays, or a slice of rows)."""
+
+    rows: np.ndarray | slice
+    columns: np.ndarray
+    values: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        rows = self.rows.nbytes if isinstance(self.rows, np.ndarray) else 0
+        return self.values.nbytes + self.columns.nbytes + rows
+
+
+def _grouped(blocks: list[tuple], key: int) -> dict[Cluster, list]:
+    """The blocks (tuples of clusters first) by their cluster at position `key` (0: row,
+    1: column), in order of first appearance."""
+    groups: dict[Cluster, list] = {}
+    for block in blocks:
+        groups.setdefault(block[key], []).append(block)
+    return groups
