@@ -351,6 +351,31 @@ def test_device_file():
     film = magnet_film_table()  # a 2D film: boundary elements need a 3D magnet
     film["magnetization"] = {"demagnetization": "fem_bem"}
     expect_error(film, "magnetization.demagnetization", "expected a 3D geometry for 'fem_bem'")
+    # the storage of B: auto by default, its tolerance 1e-5
+    assert device.magnetization.matrix_storage == "auto"
+    assert device.magnetization.matrix_tolerance == 1e-5
+    table = standard_problem_4_table()
+    table["magnetization"].update(boundary_matrix="hmatrix", boundary_matrix_tolerance=1e-7)
+    chosen = device_from_mapping(table, "dev.toml").magnetization
+    assert (chosen.matrix_storage, chosen.matrix_tolerance) == ("hmatrix", 1e-7)
+    for given, key, fragment in (
+        ({"boundary_matrix": "tree"}, "boundary_matrix", "expected one of"),
+        ({"boundary_matrix_tolerance": 1.0}, "boundary_matrix_tolerance", "in (0, 1)"),
+        ({"boundary_matrix_tolerance": 0.0}, "boundary_matrix_tolerance", "in (0, 1)"),
+        (
+            {"boundary_matrix": "dense", "boundary_matrix_tolerance": 1e-6},
+            "boundary_matrix_tolerance",
+            "expected no value with boundary_matrix = 'dense'",
+        ),
+        (
+            {"demagnetization": "thin_film", "boundary_matrix": "hmatrix"},
+            "boundary_matrix",
+            "expected no value unless demagnetization = 'fem_bem'",
+        ),
+    ):
+        table = standard_problem_4_table()
+        table["magnetization"].update(given)
+        expect_error(table, f"magnetization.{key}", fragment)
 
 
 @pytest.mark.serial
@@ -365,5 +390,7 @@ def test_run_reports_the_boundary_matrix(tmp_path):
     nodes = solver["surface_nodes"]
     assert 0 < nodes < results["magnetization"]["magnetic_nodes"]
     assert solver["boundary_matrix_bytes"] == 8 * nodes**2
+    assert solver["boundary_matrix"] == "dense"  # auto: below HMATRIX_MIN_NODES
+    assert solver["boundary_matrix_compression"] == 1.0
     assert solver["kind"].startswith("direct")
     assert solver["evaluations"] > 0

@@ -103,7 +103,11 @@ def test_cluster_tree():
         assert np.all(inside >= cluster.low) and np.all(inside <= cluster.high)
         if cluster.children:
             first, second = cluster.children
-            assert (first.start, first.stop, second.stop) == (cluster.start, second.start, cluster.stop)
+            assert (first.start, first.stop, second.stop) == (
+                cluster.start,
+                second.start,
+                cluster.stop,
+            )
             stack.extend(cluster.children)
         else:
             assert 0 < cluster.stop - cluster.start <= 40

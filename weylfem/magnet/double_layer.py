@@ -34,9 +34,11 @@ triangles' Omega_T, so every row of B sums to -1 exactly: a constant density has
 double-layer potential -1 inside, and the potential u1 + u2 of Fredkin and Koehler does
 not depend on the constant u1 is fixed up to.
 
-B is dense: 8 N^2 bytes for N surface nodes (0.2 GB at N = 5e3, 20 GB at N = 5e4).
-Each rank builds and holds the rows of the nodes it owns; the columns are all the nodes.
-Larger surfaces need a compressed operator (an H-matrix or a fast multipole method).
+`double_layer_matrix` gives B's rows dense: 8 N^2 bytes for N surface nodes (0.2 GB at
+N = 5e3, 20 GB at N = 5e4).  `DoubleLayerBlocks` gives any block B[I, J] from the
+triangles at the nodes J alone, with the diagonal Omega/4 pi - 1 from the triangles
+around the node (the solid angle of its cone: 2 pi minus the bending angles of its
+edges), for the H-matrix of `weylfem.magnet.hmatrix`.
 """
 
 from __future__ import annotations
