@@ -1,6 +1,6 @@
 """The H-matrix of the double-layer matrix against the dense one: blocks without the full
 rows, the vertex solid angles, the compressed product's error against the tolerance on a
-sphere and on a thin film, rows summing to -1, and storage well below 8 N^2 bytes."""
+sphere and on a thin film, rows summing to -1, and storage well below 8 N^2 bytes (at three sizes: slow)."""
 
 from __future__ import annotations
 
@@ -134,6 +134,8 @@ def test_product_against_the_dense_matrix(surface, tolerance, bound):
     for rows in (np.arange(nodes // 2, nodes), np.arange(nodes)):
         matrix = HMatrix(blocks, rows, tolerance=tolerance)
         assert matrix.far_blocks > 0
+        if nodes > 5000 and len(rows) == nodes:  # the film: measured 37% (1e-6), 22% (1e-4)
+            assert matrix.nbytes < 0.4 * 8 * nodes**2
         density = np.random.default_rng(4).normal(size=nodes)
         exact = dense[rows] @ density
         error = np.linalg.norm(matrix @ density - exact) / np.linalg.norm(exact)
@@ -142,11 +144,13 @@ def test_product_against_the_dense_matrix(surface, tolerance, bound):
         assert np.abs(matrix @ np.ones(nodes) + 1.0).max() <= 10 * bound
 
 
+@pytest.mark.slow
 def test_storage_grows_like_n_log_n():
-    # the SP4 film at three resolutions: bytes per node grow slowly (log N), far below
-    # the dense 8 N bytes per node
+    # the SP4 film at three resolutions (902, 3 402, 13 202 nodes): the stored fraction of
+    # 8 N^2 falls (measured 71%, 40%, 16%); bytes grow like N^1.34 between the last two
+    # (N log N and ranks still growing; dense: N^2)
     sizes, stored = [], []
-    for counts in ((50, 13, 1), (100, 25, 1), (200, 50, 1)):
+    for counts in ((40, 10, 1), (80, 20, 1), (160, 40, 1)):
         points, triangles = box(FILM, counts)
         matrix = HMatrix(DoubleLayerBlocks(points, triangles), np.arange(len(points)))
         sizes.append(len(points))
@@ -154,6 +158,6 @@ def test_storage_grows_like_n_log_n():
     sizes, stored = np.array(sizes), np.array(stored)
     compression = stored / (8.0 * sizes**2)
     assert np.all(np.diff(compression) < 0)
-    assert compression[-1] < 0.4
+    assert compression[-1] < 0.2
     exponent = np.log(stored[-1] / stored[-2]) / np.log(sizes[-1] / sizes[-2])
     assert exponent < 1.5
