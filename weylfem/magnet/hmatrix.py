@@ -183,9 +183,11 @@ def batched_cross(blocks: Blocks, tolerance: float, max_rank: int, rng) -> list:
     """ACA with partial pivoting of every block at once (one kernel call per step for all
     blocks still running): per block (U, V) with U V^T its approximation, stopped when the
     last cross is below `tolerance` times the Frobenius norm estimate, or None when its
-    rank reached min(max_rank, m n / (m + n)) (dense storage is then about as cheap).  A
-    zero residual row is retried at the largest residual entry of a random column, or at
-    a random row; four misses in a row end the block."""
+    rank reached min(max_rank, m n / (m + n)) (dense storage is then about as cheap).
+    Convergence also needs one more small cross and the residuals of a random reference
+    row and column below the bound (as in Grasedyck's ACA+).  A zero residual row is
+    retried at the largest residual entry of a random column, or at a random row; four
+    misses in a row end the block."""
     rows, columns = blocks.rows, blocks.columns
     count = len(rows.lengths)
     limit = np.minimum(
@@ -203,6 +205,13 @@ def batched_cross(blocks: Blocks, tolerance: float, max_rank: int, rng) -> list:
     running = np.ones(count, dtype=bool)
     confirming = np.zeros(count, dtype=bool)
     dense = np.zeros(count, dtype=bool)
+    # a random reference row and column of each block (their residuals, updated with each
+    # cross, check the convergence where the pivots have not been)
+    probe_row = (rng.random(count) * rows.lengths).astype(np.int64)
+    probe_column = (rng.random(count) * columns.lengths).astype(np.int64)
+    everything = np.arange(count)
+    reference_row = blocks.evaluate_rows(everything, probe_row)
+    reference_column = blocks.evaluate_columns(everything, probe_column)
     for _ in range(4 * depth + 8):
         active = np.flatnonzero(running)
         if len(active) == 0:
@@ -271,21 +280,43 @@ def batched_cross(blocks: Blocks, tolerance: float, max_rank: int, rng) -> list:
         left[np.repeat(level, good_height), u_slots] = u
         right[np.repeat(level, good_width), v_slots] = v
         rank[good] += 1
-        small = cross2 <= tolerance**2 * norm2[good]
-        converged = small & confirming[good]
+        # the residuals of the reference row and column
+        reference_column[u_slots] -= u * np.repeat(
+            v[v_segments.starts + probe_column[good]], good_height
+        )
+        reference_row[v_slots] -= np.repeat(u[u_segments.starts + probe_row[good]], good_width) * v
+        column_error = u_segments.sum(reference_column[u_slots] ** 2) * good_width
+        row_error = v_segments.sum(reference_row[v_slots] ** 2) * good_height
+        bound = tolerance**2 * norm2[good]
+        small = cross2 <= bound
+        checked = (column_error <= bound) & (row_error <= bound)
+        confirmed = small & confirming[good]
+        converged = confirmed & checked
         full = ~converged & (rank[good] >= limit[good])
         running[good[converged | full]] = False
         dense[good[full]] = True
         confirming[good] = small
-        # next row: the largest entry of the new column, or, to confirm convergence, its
-        # smallest (a row the crosses so far know least about: where the kernel has zero
-        # sub-blocks, such as a flat face seen from itself, the largest entries stay in
-        # the rows of one face and miss the others')
+        # next row: the largest entry of the new column; to confirm convergence, the row
+        # the crosses so far know least about (the smallest row of U: where the kernel has
+        # zero sub-blocks, such as a flat face seen from itself, the largest entries stay
+        # in the rows of one face and miss the others'); once confirmed, where the reference
+        # column or row still has a residual above the bound, the largest entry of the
+        # reference column's residual, or the reference row
         magnitude = np.abs(u)
-        magnitude[np.repeat(small, good_height)] *= -1.0
+        leverage = np.sum(left[: step + 1, u_slots] ** 2, axis=0)
+        confirm = np.repeat(small, good_height)
+        magnitude[confirm] = -leverage[confirm]
+        from_column = confirmed & ~checked & (column_error >= row_error)
+        magnitude = np.where(
+            np.repeat(from_column, good_height), np.abs(reference_column[u_slots]), magnitude
+        )
         candidates = np.where(unused[u_slots], magnitude, -np.inf)
         following = u_segments.argmax(candidates)
         exhausted = candidates[u_segments.starts + following] == -np.inf
+        from_row = confirmed & ~checked & ~from_column
+        from_row &= unused[rows.starts[good] + probe_row[good]]
+        following[from_row] = probe_row[good][from_row]
+        exhausted[from_row] = False
         running[good[exhausted]] = False
         pivot_row[good] = following
     result = []
