@@ -1,6 +1,7 @@
 """The H-matrix of the double-layer matrix against the dense one: blocks without the full
 rows, the vertex solid angles, the compressed product's error against the tolerance on a
-sphere and on a thin film, rows summing to -1, and storage well below 8 N^2 bytes (at three sizes: slow)."""
+sphere and on a thin film, rows summing to -1, and storage well below 8 N^2 bytes (at
+three sizes: slow)."""
 
 from __future__ import annotations
 

@@ -57,8 +57,8 @@ APPLY_TIMER = "weylfem: boundary matrix apply"
 """DOLFINx timer of the allgather of u1 on Gamma and the product with B"""
 HMATRIX_MIN_NODES = 4000
 """Surface nodes from which boundary_matrix = "auto" builds an H-matrix (measured: the SP4
-film at 6 348 nodes stores 23% of the dense bytes and multiplies 5x faster; a sphere of
-1 667 nodes would store 1.4 times the dense bytes)."""
+film at 6 348 nodes stores 23% of the dense bytes and multiplies 6x faster, built in about
+the dense time; a sphere of 1 667 nodes would store 1.4 times the dense bytes)."""
 FACET_CORNERS = np.array([[1, 2, 3], [0, 2, 3], [0, 1, 3], [0, 1, 2]])
 """Corners of facet i of a tetrahedron (the one opposite corner i)."""
 
