@@ -17,7 +17,15 @@ from typing import Literal
 
 from weylfem.geometry import Geometry
 from weylfem.materials import Material
-from weylfem.schema import Registry, Terms, check, non_negative, nonzero_direction, positive
+from weylfem.schema import (
+    Registry,
+    Terms,
+    check,
+    in_open_unit_interval,
+    non_negative,
+    nonzero_direction,
+    positive,
+)
 
 PetscOptionValue = str | int | float | bool
 
@@ -232,6 +240,9 @@ class Magnetization:
     an earlier run on the same mesh and number of MPI ranks: its m replaces the initial
     directions.  `uniform_through_thickness`: m independent of z in a film meshed in
     `geometry.layers` (the LLG equation restricted to such m; `weylfem.magnet.thickness`).
+    `boundary_matrix` (fem_bem only): the double-layer matrix ``dense``, an
+    ``hmatrix`` (compressed to the relative tolerance `boundary_matrix_tolerance`) or
+    ``auto`` (an H-matrix from `weylfem.magnet.fem_bem.HMATRIX_MIN_NODES` surface nodes).
     """
 
     demagnetization: Literal["open_boundary", "truncated", "fem_bem", "thin_film", "none"]
@@ -241,16 +252,35 @@ class Magnetization:
     initial_state_file: str | None = None
     uniform_through_thickness: bool = False
     """m uniform through the film's thickness (z), on a magnet meshed in layers"""
+    boundary_matrix: Literal["auto", "dense", "hmatrix"] | None = None
+    """storage of the FEM-BEM double-layer matrix (default: auto)"""
+    boundary_matrix_tolerance: float | None = check(in_open_unit_interval, default=None)
+    """relative tolerance of the H-matrix blocks (default 1e-5)"""
 
     @property
     def film_normal(self) -> Vector:
         """The thin-film normal, defaulted."""
         return self.thin_film_normal or (0.0, 0.0, 1.0)
 
+    @property
+    def matrix_storage(self) -> str:
+        """boundary_matrix, defaulted."""
+        return self.boundary_matrix or "auto"
+
+    @property
+    def matrix_tolerance(self) -> float:
+        """boundary_matrix_tolerance, defaulted."""
+        return self.boundary_matrix_tolerance or 1e-5
+
     def validate(self):
         """Cross-field checks (yields key, message)."""
         if self.thin_film_normal is not None and self.demagnetization != "thin_film":
             yield "thin_film_normal", "expected no value unless demagnetization = 'thin_film'"
+        for key in ("boundary_matrix", "boundary_matrix_tolerance"):
+            if getattr(self, key) is not None and self.demagnetization != "fem_bem":
+                yield key, "expected no value unless demagnetization = 'fem_bem'"
+        if self.boundary_matrix_tolerance is not None and self.boundary_matrix == "dense":
+            yield "boundary_matrix_tolerance", "expected no value with boundary_matrix = 'dense'"
         if self.regions is not None:
             if not self.regions:
                 yield "regions", "expected at least one region"

@@ -74,6 +74,13 @@ def in_half_open_unit_interval(value: float | None) -> str | None:
     return "expected a number in (0, 1]"
 
 
+def in_open_unit_interval(value: float | None) -> str | None:
+    """Constraint: 0 < value < 1."""
+    if value is None or 0 < value < 1:
+        return None
+    return "expected a number in (0, 1)"
+
+
 _SHOWN = reprlib.Repr()
 _SHOWN.maxlevel, _SHOWN.maxstring, _SHOWN.maxother = 3, 80, 80
 _SHOWN.maxlist = _SHOWN.maxtuple = _SHOWN.maxdict = 8

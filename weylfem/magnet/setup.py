@@ -194,6 +194,8 @@ def _demagnetization(
             kind=device.solver.kind,
             rtol=device.solver.rtol,
             direct_max_dofs=device.solver.direct_max_dofs,
+            boundary_matrix=device.magnetization.matrix_storage,
+            boundary_tolerance=device.magnetization.matrix_tolerance,
         )
     return Demagnetization(
         coefficients,
