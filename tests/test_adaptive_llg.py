@@ -24,11 +24,9 @@ from dolfinx import mesh as dolfinx_mesh
 from mpi4py import MPI
 from test_magnet_dynamics import (
     EXCHANGE_J_PER_M,
-    FILM_AMPLITUDE,
     FILM_CELLS,
     FILM_FIELD_T,
     FILM_LENGTH_M,
-    FILM_MODES,
     GAMMA,
     MACRO_DAMPING,
     MACRO_FIELD_T,
@@ -44,6 +42,9 @@ from test_magnet_dynamics import (
     cone,
     current_for,
     decay_problem,
+    film_frequencies,
+    film_mode_rates,
+    film_waves,
     gathered,
     log_tan_half,
     macrospin,
@@ -55,12 +56,12 @@ from test_magnet_dynamics import (
     rate,
     spin_orbit_macrospin,
     steady_rate,
+    trapezoid_weights,
     wall_problem,
 )
 from test_magnet_run import FILM, Killed, assert_same_run, checkpoint, kill_after
 
 from weylfem.config import device_from_mapping
-from weylfem.constants import VACUUM_PERMEABILITY
 from weylfem.geometry import MagnetBodyGeometry, build_device_mesh
 from weylfem.magnet.adaptive import AdaptiveIntegrator
 from weylfem.magnet.coefficients import MagneticRegion, build_magnet_coefficients
@@ -234,39 +235,16 @@ def test_rk45_film_spin_wave_dispersion(comm):
     tangent-plane scheme by +: BDF2 measured +0.16 ... +0.36 %)."""
     mesh = dolfinx_mesh.create_interval(comm, FILM_CELLS, [0.0, FILM_LENGTH_M])
     device, coefficients = magnet(mesh, 0.0)
-    wavenumbers = np.array(FILM_MODES) * math.pi / FILM_LENGTH_M
-
-    def initial(x):
-        mx = FILM_AMPLITUDE * np.cos(np.outer(wavenumbers, x[0])).sum(axis=0)
-        return np.array([mx, np.zeros_like(mx), np.ones_like(mx)])
-
     terms = [
         Exchange(coefficients),
         Zeeman(coefficients, (0.0, 0.0, FILM_FIELD_T)),
         ThinFilmDemagnetization(coefficients, normal=(0.0, 0.0, 1.0)),
     ]
-    problem = MicromagneticProblem(device, coefficients, terms, initial)
-    expected = GAMMA * (
-        FILM_FIELD_T
-        - VACUUM_PERMEABILITY * SATURATION_A_PER_M
-        + 2 * EXCHANGE_J_PER_M * wavenumbers**2 / SATURATION_A_PER_M
-    )
+    problem = MicromagneticProblem(device, coefficients, terms, film_waves)
     x = gathered(comm, problem.space.tabulate_dof_coordinates()[problem.magnetic_nodes, 0])
-    spacing = FILM_LENGTH_M / FILM_CELLS
-    weights = np.where((x < spacing / 2) | (x > FILM_LENGTH_M - spacing / 2), 0.5, 1.0)
-    cosines = np.cos(np.outer(wavenumbers, x))
-    norms = (cosines**2 * weights).sum(axis=1)
-
-    def amplitudes(problem):
-        m = gathered(comm, problem.owned_magnetization())
-        return (cosines * weights) @ (m[:, 0] + 1j * m[:, 1]) / norms
-
-    step = 2 * math.pi / expected.max() / 20
-    steps = math.ceil(3 * 2 * math.pi / expected.min() / step)
+    expected = film_frequencies()
     integrator = AdaptiveIntegrator(problem, TOLERANCE)
-    times, a, deviation = march(integrator, step, steps, amplitudes)
-    phases = np.unwrap(np.angle(a), axis=0)
-    measured = np.array([rate(times, phases[:, j]) for j in range(len(FILM_MODES))])
+    measured, _, deviation = film_mode_rates(integrator, x, trapezoid_weights(x), expected, 20)
     np.testing.assert_allclose(measured, expected, rtol=1e-2)
     assert deviation < NORM_TOLERANCE
 

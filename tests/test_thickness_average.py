@@ -15,29 +15,23 @@ weylfem.magnet.thickness): the LLG equation restricted to m independent of z.
 from __future__ import annotations
 
 import copy
-import math
 
 import numpy as np
 import pytest
 from conftest import expect_error
 from dolfinx import mesh as dolfinx_mesh
 from test_magnet_dynamics import (
-    EXCHANGE_J_PER_M,
-    FILM_AMPLITUDE,
     FILM_FIELD_T,
     FILM_LENGTH_M,
-    FILM_MODES,
-    GAMMA,
     NORM_TOLERANCE,
-    SATURATION_A_PER_M,
+    film_frequencies,
+    film_mode_rates,
+    film_waves,
     gathered,
     magnet,
-    march,
-    rate,
 )
 
 from weylfem.config import device_from_mapping
-from weylfem.constants import VACUUM_PERMEABILITY
 from weylfem.magnet.adaptive import AdaptiveIntegrator
 from weylfem.magnet.energy import Exchange, ThinFilmDemagnetization, Zeeman
 from weylfem.magnet.problem import MicromagneticProblem
@@ -47,18 +41,18 @@ WIDTH_M, THICKNESS_M = 2e-9, 3e-9
 """the spin-wave film's cross-section (its modes run along x)"""
 
 
+def columns(points: np.ndarray) -> np.ndarray:
+    """The column (nodes of equal x, y) of each of the film's nodes `points` (n, 3)."""
+    _, column = np.unique(np.round(points[:, :2] / FILM_LENGTH_M, 9), axis=0, return_inverse=True)
+    return column.reshape(-1)
+
+
 def column_spread(problem: MicromagneticProblem, comm) -> float:
-    """max over the film's columns (nodes of equal x, y) of the spread of m."""
+    """max over the film's columns of the spread of m."""
     points = gathered(comm, problem.space.tabulate_dof_coordinates()[problem.magnetic_nodes])
     m = gathered(comm, problem.owned_magnetization())
-    keys = np.round(points[:, :2] / FILM_LENGTH_M, 9)
-    _, column = np.unique(keys, axis=0, return_inverse=True)
-    column = column.reshape(-1)
-    spread = 0.0
-    for c in range(column.max() + 1):
-        values = m[column == c]
-        spread = max(spread, float(np.ptp(values, axis=0).max()))
-    return spread
+    column = columns(points)
+    return max(float(np.ptp(m[column == c], axis=0).max()) for c in range(column.max() + 1))
 
 
 @pytest.mark.mpi
@@ -75,12 +69,11 @@ def test_spin_waves_of_a_film_uniform_through_its_thickness(comm):
         dolfinx_mesh.CellType.tetrahedron,
     )
     device, coefficients = magnet(mesh, 0.0)
-    wavenumbers = np.array(FILM_MODES) * math.pi / FILM_LENGTH_M
 
     def initial(x):
-        mx = FILM_AMPLITUDE * np.cos(np.outer(wavenumbers, x[0])).sum(axis=0)
-        across = 0.3 * (x[2] / THICKNESS_M - 0.5)  # varies through the thickness
-        return np.array([mx, across, np.ones_like(mx)])
+        waves = film_waves(x)
+        waves[1] = 0.3 * (x[2] / THICKNESS_M - 0.5)  # m_y varies through the thickness
+        return waves
 
     terms = [
         Exchange(coefficients),
@@ -95,8 +88,7 @@ def test_spin_waves_of_a_film_uniform_through_its_thickness(comm):
     # each column's m is the M_s-weighted (lumped-mass) mean of the m it had, normalised
     points = gathered(comm, problem.space.tabulate_dof_coordinates()[problem.magnetic_nodes])
     weights = gathered(comm, problem.nodal_weights)
-    _, column = np.unique(np.round(points[:, :2] / FILM_LENGTH_M, 9), axis=0, return_inverse=True)
-    column = column.reshape(-1)
+    column = columns(points)
     means = np.zeros((column.max() + 1, 3))
     np.add.at(means, column, weights[:, None] * before)
     means /= np.linalg.norm(means, axis=1)[:, None]
@@ -104,28 +96,17 @@ def test_spin_waves_of_a_film_uniform_through_its_thickness(comm):
     np.testing.assert_allclose(after, means[column], atol=1e-14)
     assert problem.thickness_average.describe() == {"columns": 51 * 3, "nodes_per_column": 3}
 
-    expected = GAMMA * (
-        FILM_FIELD_T
-        - VACUUM_PERMEABILITY * SATURATION_A_PER_M
-        + 2 * EXCHANGE_J_PER_M * wavenumbers**2 / SATURATION_A_PER_M
-    )
-    x = points[:, 0]
-    cosines = np.cos(np.outer(wavenumbers, x))
-    norms = (cosines**2 * weights).sum(axis=1)
-
     spreads = []
-
-    def amplitudes(problem):
-        spreads.append(column_spread(problem, comm))
-        m = gathered(comm, problem.owned_magnetization())
-        return (cosines * weights) @ (m[:, 0] + 1j * m[:, 1]) / norms
-
-    step = 2 * math.pi / expected.max() / 20
-    steps = math.ceil(3 * 2 * math.pi / expected.min() / step)
+    expected = film_frequencies()
     integrator = AdaptiveIntegrator(problem, 1e-6)
-    times, a, deviation = march(integrator, step, steps, amplitudes)
-    phases = np.unwrap(np.angle(a), axis=0)
-    measured = np.array([rate(times, phases[:, j]) for j in range(len(FILM_MODES))])
+    measured, _, deviation = film_mode_rates(
+        integrator,
+        points[:, 0],
+        weights,
+        expected,
+        20,
+        sample=lambda problem: spreads.append(column_spread(problem, comm)),
+    )
     np.testing.assert_allclose(measured, expected, rtol=1e-2)
     assert max(spreads) < 1e-13
     assert deviation < NORM_TOLERANCE
