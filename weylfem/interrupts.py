@@ -10,8 +10,9 @@ Under MPI (`hold_for_agreement`) a signal is held back until every rank reaches 
 point of the run loop (`agree`, once per step), so that all ranks unwind together instead
 of leaving some waiting in a collective call for one that has stopped, which no signal can
 wake (Open MPI 4's mpirun ends the ranks 1 s after passing them the signal: rank 0 must
-say what it kept by then).  A signal not agreed on within `HOLD_S` is raised where the
-rank is, as in a serial run.
+say what it kept by then).  This holds inside a `deferred` block too: its end does not
+raise a signal that waits for the agreement.  A signal not agreed on within `HOLD_S` is
+raised where the rank is, as in a serial run.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ other term stay those of the full 3D mesh.
 
 `ThicknessAverage` is that mean as one sparse matrix over the magnetic nodes of every
 rank (a column may have nodes on several ranks), built once; applying it is one
-parallel product.
+parallel product per component.
 """
 
 from __future__ import annotations
@@ -43,10 +43,8 @@ class ThicknessAverage:
     ):
         """`points` (n, 3) and `weights` (n,) of this rank's owned magnetic nodes, in the
         order of the nodal arrays `apply` takes.  Collective."""
-        self.comm = comm
         count = len(points)
-        offset = comm.exscan(count) if comm.size > 1 else 0
-        offset = offset or 0
+        offset = comm.exscan(count) or 0  # this rank's first node in the global order
         in_plane = np.delete(np.asarray(points, dtype=float), normal_axis, axis=1)
         all_points = np.vstack(comm.allgather(in_plane))
         all_weights = np.concatenate(comm.allgather(np.asarray(weights, dtype=float)))
@@ -65,29 +63,19 @@ class ThicknessAverage:
         order = np.argsort(column, kind="stable")  # global node ids, column by column
         starts = np.concatenate([[0], np.cumsum(sizes)])
         totals = np.add.reduceat(all_weights[order], starts[:-1])
-        # rows: this rank's nodes; entries: every node j of the row's column, w_j / W_c
-        own = np.arange(offset, offset + count)
-        own_columns = column[own]
+        # row i (this rank's node offset + i): every node j of its column, w_j / W_c
+        own_columns = column[offset : offset + count]
         row_sizes = sizes[own_columns]
-        block = np.cumsum(row_sizes) - row_sizes  # each row's first entry in `members`
-        within = np.arange(row_sizes.sum()) - np.repeat(block, row_sizes)
-        members = order[np.repeat(starts[own_columns], row_sizes) + within].astype(np.int64)
+        pointer = np.concatenate([[0], np.cumsum(row_sizes)])
+        within = np.arange(pointer[-1]) - np.repeat(pointer[:-1], row_sizes)
+        members = order[np.repeat(starts[own_columns], row_sizes) + within]
         values = all_weights[members] / np.repeat(totals[own_columns], row_sizes)
-        # the same mean for each of the three components: node j's component k is 3j + k
-        row_lengths = np.repeat(row_sizes, 3)  # rows 3i + k
-        pointer = np.concatenate([[0], np.cumsum(row_lengths)])
-        row = np.repeat(np.arange(3 * count), row_lengths)
-        node, component = row // 3, row % 3
-        entry = block[node] + np.arange(len(row)) - pointer[row]
-        indices = 3 * members[entry] + component
-        entries = values[entry]
-        total = 3 * len(all_weights)
         self.matrix = PETSc.Mat().createAIJ(
-            ((3 * count, total), (3 * count, total)),
+            ((count, len(all_weights)), (count, len(all_weights))),
             csr=(
                 pointer.astype(PETSc.IntType),
-                indices.astype(PETSc.IntType),
-                entries.astype(PETSc.ScalarType),
+                members.astype(PETSc.IntType),
+                values.astype(PETSc.ScalarType),
             ),
             comm=comm,
         )
@@ -95,10 +83,15 @@ class ThicknessAverage:
         self._in, self._out = self.matrix.createVecs()
 
     def apply(self, values: np.ndarray) -> np.ndarray:
-        """The column means (n, 3) of the nodal `values` (n, 3).  Collective."""
-        self._in.array[:] = np.asarray(values).reshape(-1)
-        self.matrix.mult(self._in, self._out)
-        return self._out.array.reshape(-1, 3).copy()
+        """The column means (n, 3) of the nodal `values` (n, 3), component by component.
+        Collective."""
+        values = np.asarray(values)
+        means = np.empty(values.shape)
+        for component in range(3):
+            self._in.array[:] = values[:, component]
+            self.matrix.mult(self._in, self._out)
+            means[:, component] = self._out.array
+        return means
 
     def describe(self) -> dict[str, object]:
         """Columns and nodes per column."""
