@@ -32,6 +32,22 @@ DIRECT_OPTIONS: dict[str, str] = {
 }
 """Defaults of the direct solver (MUMPS LU)."""
 
+
+def direct_spd_options(ranks: int) -> dict[str, str]:
+    """Defaults of the direct solver of a symmetric positive-definite system solved many
+    times with one factorization (the demagnetizing potentials): PETSc's own Cholesky in
+    nested-dissection order, on one rank; on several ranks every rank factorizes the whole
+    system (PCREDUNDANT) and solves it alone, which for the small systems the automatic
+    choice factorizes is faster than a distributed solve.  Measured on the SP4 film (12 196
+    dofs, one back-solve): 0.96 ms against MUMPS LU's 1.56 ms on one rank, 0.94 ms
+    against 1.19 ms on two."""
+    cholesky = {"pc_type": "cholesky", "pc_factor_mat_solver_type": "petsc"}
+    cholesky["pc_factor_mat_ordering_type"] = "nd"
+    if ranks == 1:
+        return {"ksp_type": "preonly", **cholesky}
+    redundant = {f"redundant_{key}": value for key, value in cholesky.items()}
+    return {"ksp_type": "preonly", "pc_type": "redundant", **redundant}
+
 DIRECT_MAX_DOFS: dict[int, int] = {1: 1_000_000, 2: 200_000, 3: 30_000}
 """Largest problem (dofs) the automatic choice solves directly, by mesh dimension."""
 
@@ -117,11 +133,20 @@ class LinearSolver:
         rtol: float,
         petsc_options: Mapping[str, object],
         iterative_options: Mapping[str, str],
+        *,
+        symmetric: bool = False,
     ):
+        """`symmetric`: the matrix is symmetric positive definite (the direct kind then
+        takes `direct_spd_options`)."""
         self.name = name
         self.kind = kind
         self.prefix = f"weylfem_{name}_{next(_counter)}_"
-        defaults = DIRECT_OPTIONS if kind == "direct" else {**iterative_options, "ksp_rtol": rtol}
+        if kind != "direct":
+            defaults = {**iterative_options, "ksp_rtol": rtol}
+        elif symmetric:
+            defaults = direct_spd_options(matrix.getComm().getSize())
+        else:
+            defaults = DIRECT_OPTIONS
         self.options = {key: str(value) for key, value in {**defaults, **petsc_options}.items()}
         self.ksp = PETSc.KSP().create(matrix.getComm())
         self.ksp.setOptionsPrefix(self.prefix)

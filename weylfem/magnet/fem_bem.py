@@ -68,7 +68,7 @@ class FemBemDemagnetization(EnergyTerm):
     the magnetic cells of a 3D mesh (the magnet may be a region of a larger mesh).
 
     The two Poisson solvers are chosen as by the transport problem: `kind` 'auto' (direct
-    up to `direct_max_dofs`), 'direct' (MUMPS) or 'iterative' (CG + BoomerAMG, to `rtol`,
+    up to `direct_max_dofs`), 'direct' (Cholesky, `solvers.direct_spd_options`) or 'iterative' (CG + BoomerAMG, to `rtol`,
     each solve starting from the last solution); `petsc_options` override the defaults.
     `boundary_matrix` 'dense', 'hmatrix' (blocks to the relative `boundary_tolerance`) or
     'auto' (an H-matrix from HMATRIX_MIN_NODES surface nodes)."""
@@ -147,8 +147,10 @@ class FemBemDemagnetization(EnergyTerm):
         dofs = mesh.comm.allreduce(int(np.count_nonzero(magnetic[: self._owned])), MPI.SUM)
         self.solver_kind, self.solver_choice = choose_kind(kind, dofs, direct_max_dofs, 3)
         options = (self.solver_kind, rtol, petsc_options or {}, iterative_spd_options(3))
-        self.solver = LinearSolver("demagnetization_u1", u1_matrix, *options)
-        self.harmonic_solver = LinearSolver("demagnetization_u2", u2_matrix, *options)
+        self.solver = LinearSolver("demagnetization_u1", u1_matrix, *options, symmetric=True)
+        self.harmonic_solver = LinearSolver(
+            "demagnetization_u2", u2_matrix, *options, symmetric=True
+        )
         if self.solver_kind == "iterative":  # start each solve from the last solution
             for solver in (self.solver, self.harmonic_solver):
                 solver.ksp.setInitialGuessNonzero(True)
