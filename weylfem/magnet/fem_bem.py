@@ -59,6 +59,12 @@ HMATRIX_MIN_NODES = 4000
 """Surface nodes from which boundary_matrix = "auto" builds an H-matrix (measured: the SP4
 film at 6 348 nodes stores 23% of the dense bytes and multiplies 6x faster, built in about
 the dense time; a sphere of 1 667 nodes would store 1.4 times the dense bytes)."""
+POTENTIAL_DIRECT_MAX_DOFS = {3: 100_000}
+"""Largest magnet (nodes) whose potentials `kind = "auto"` factorizes: one factorization
+serves every field evaluation of a run, so the limit is above the transport's 3D one.
+Measured on the SP4 film in 3 layers (serial): 12 196 nodes, Cholesky 0.14 s and 0.96 ms a
+back-solve against CG + BoomerAMG's 15.8 ms a solve; 41 004 nodes (2.5 nm), 1.1 s and
+5.3 ms (MUMPS LU 15.8 ms)."""
 FACET_CORNERS = np.array([[1, 2, 3], [0, 2, 3], [0, 1, 3], [0, 1, 2]])
 """Corners of facet i of a tetrahedron (the one opposite corner i)."""
 
@@ -67,9 +73,9 @@ class FemBemDemagnetization(EnergyTerm):
     """Demagnetizing field B_d = -mu_0 grad u with u = u1 + u2 of Fredkin and Koehler on
     the magnetic cells of a 3D mesh (the magnet may be a region of a larger mesh).
 
-    The two Poisson solvers are chosen as by the transport problem: `kind` 'auto' (direct
-    up to `direct_max_dofs`), 'direct' (Cholesky, `solvers.direct_spd_options`) or 'iterative' (CG + BoomerAMG, to `rtol`,
-    each solve starting from the last solution); `petsc_options` override the defaults.
+    The two Poisson solvers: `kind` 'auto' (direct up to `direct_max_dofs`, by default
+    POTENTIAL_DIRECT_MAX_DOFS), 'direct' (Cholesky, `solvers.direct_spd_options`) or
+    'iterative' (CG + BoomerAMG, to `rtol`, each solve starting from the last solution); `petsc_options` override the defaults.
     `boundary_matrix` 'dense', 'hmatrix' (blocks to the relative `boundary_tolerance`) or
     'auto' (an H-matrix from HMATRIX_MIN_NODES surface nodes)."""
 
@@ -145,7 +151,9 @@ class FemBemDemagnetization(EnergyTerm):
         self._values = self._stiffness.createVecRight()
 
         dofs = mesh.comm.allreduce(int(np.count_nonzero(magnetic[: self._owned])), MPI.SUM)
-        self.solver_kind, self.solver_choice = choose_kind(kind, dofs, direct_max_dofs, 3)
+        self.solver_kind, self.solver_choice = choose_kind(
+            kind, dofs, direct_max_dofs, 3, POTENTIAL_DIRECT_MAX_DOFS
+        )
         options = (self.solver_kind, rtol, petsc_options or {}, iterative_spd_options(3))
         self.solver = LinearSolver("demagnetization_u1", u1_matrix, *options, symmetric=True)
         self.harmonic_solver = LinearSolver(
