@@ -48,6 +48,7 @@ def direct_spd_options(ranks: int) -> dict[str, str]:
     redundant = {f"redundant_{key}": value for key, value in cholesky.items()}
     return {"ksp_type": "preonly", "pc_type": "redundant", **redundant}
 
+
 DIRECT_MAX_DOFS: dict[int, int] = {1: 1_000_000, 2: 200_000, 3: 30_000}
 """Largest problem (dofs) the automatic choice solves directly, by mesh dimension."""
 

@@ -75,7 +75,8 @@ class FemBemDemagnetization(EnergyTerm):
 
     The two Poisson solvers: `kind` 'auto' (direct up to `direct_max_dofs`, by default
     POTENTIAL_DIRECT_MAX_DOFS), 'direct' (Cholesky, `solvers.direct_spd_options`) or
-    'iterative' (CG + BoomerAMG, to `rtol`, each solve starting from the last solution); `petsc_options` override the defaults.
+    'iterative' (CG + BoomerAMG, to `rtol`, each solve starting from the last
+    solution); `petsc_options` override the defaults.
     `boundary_matrix` 'dense', 'hmatrix' (blocks to the relative `boundary_tolerance`) or
     'auto' (an H-matrix from HMATRIX_MIN_NODES surface nodes)."""
 
