@@ -5,9 +5,10 @@
   rho = (1/sigma)(1 - Delta sigma/(sigma + Delta sigma) b b^T), and a 2D Hall bar with
   floating probes gives, per metre of depth, R_xy = rho_yx = -Delta sigma sin phi cos phi
   /(sigma (sigma + Delta sigma)) and R_xx = rho_xx dx/W.  The Hall probes' arms
-  (0.1 um wide on a 2 um bar) short part of the Hall field: measured 1.5-2.9% low on
-  R_xy (7% with 0.5 um arms; it shrinks with the arm width, not with the mesh or
-  lambda_v), hence 4%; R_xy vanishes at 0 and 90 degrees (to the mesh's asymmetry).
+  (0.1 um wide on a 2 um bar) change R_xy by the finite width of their junctions:
+  measured |R_xy| 1.5-2.9% above the closed form from 15 to 75 degrees (7% with 0.5 um
+  arms; it shrinks with the arm width, not with the mesh or lambda_v), hence 4%; R_xx
+  within 6e-4; R_xy vanishes at 0 and 90 degrees (to the mesh's asymmetry).
 - Two-terminal 2D ohmic bar: R = L/(sigma W) per metre of depth at every width (one mesh
   per width) and drive.
 - Serial equals `--groups 2` under mpirun -n 2; an interrupted sweep resumes with the
