@@ -7,9 +7,10 @@ far-field block when min(diam) <= eta dist (bounding-box diameters and distance)
 smooth kernel is then approximated by U V^T, found by adaptive cross approximation (ACA)
 with partial pivoting, stopped when the last cross is below `tolerance` times the
 Frobenius norm estimate of the approximation, and recompressed by QR and SVD to that
-tolerance.  Other pairs are split until one is a leaf, then stored dense.  The near field
-is one sparse matrix and the far-field factors two, so a product is three sparse
-products.  The entries come from a function block(rows, columns) -> dense array.
+tolerance.  Other pairs are split until one is a leaf, then stored dense.  The dense
+blocks of a row cluster are stored side by side, the far-field factors stacked by
+cluster, so that a product is a few dense products per cluster.  The entries come from a
+function block(rows, columns) -> dense array.
 """
 
 from __future__ import annotations
@@ -332,9 +333,9 @@ def batched_cross(blocks: Blocks, tolerance: float, max_rank: int, rng) -> list:
 
 class HMatrix:
     """The H-matrix of the double-layer matrix's rows `row_nodes` (all columns) of the
-    kernel `kernel` (`weylfem.magnet.double_layer.DoubleLayerBlocks`), its near field one
-    sparse matrix, its far field the sparse factors `left` (rows x ranks) and `right`
-    (ranks x columns).  Admissible blocks with fewer than `min_far_size` rows or columns
+    kernel `kernel` (`weylfem.magnet.double_layer.DoubleLayerBlocks`): its near field
+    dense blocks grouped by row cluster, its far field the factors `left` (rows x ranks)
+    and `right` (ranks x columns) grouped by cluster.  Admissible blocks with fewer than `min_far_size` rows or columns
     are stored dense (ACA would evaluate more entries than they hold); ranks beyond
     `max_rank` or m n / (m + n) store the block dense as well."""
 
