@@ -6,7 +6,8 @@ and under `mpirun -n 2` at the largest sizes), and µMAG standard problem 4 with
 and with the peer magnum.np on the same two cores (bench/sp4_bench.py), then writes
 DIR/results.json (machine, versions, every row, the fitted figures) and DIR/results.md
 (the tables).  `--only sp4` (or `solvers`) runs one part and keeps the other part's rows
-from DIR/results.json.  `--quick` runs small sizes only, to check that the benchmark
+from DIR/results.json, and with `--only sp4` the SP4 rows of configurations it did not
+run (another method or element size).  `--quick` runs small sizes only, to check that the benchmark
 itself works.  Not a test: nothing here asserts a time; the targets are reported as
 measured.
 """
@@ -472,7 +473,14 @@ def main() -> None:
     if args.only != "all" and previous.exists():  # the other part's rows, as they were
         ran = set(SOLVER_CASES) if args.only == "solvers" else {"sp4", "sp4_peer"}
         kept = json.loads(previous.read_text())["rows"]
-        rows = [r for r in kept if r["case"] not in ran] + rows
+        # and of this part, the configurations this run did not repeat (SP4: another
+        # method or element size)
+        repeated = {sp4_bench.row_key(r) for r in rows if r["case"] in ("sp4", "sp4_peer")}
+        rows = [
+            r
+            for r in kept
+            if r["case"] not in ran or (args.only == "sp4" and sp4_bench.row_key(r) not in repeated)
+        ] + rows
     write_report(machine(), rows, args.out)
 
 

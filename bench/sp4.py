@@ -7,8 +7,8 @@
 method (``fem_bem``: the magnet alone, geometry open_boundary = "none"; ``open_boundary``:
 the air ball and transformation shell of the demo), with ``film`` the magnet meshed in
 FILM_LAYERS layers through its 3 nm and m uniform through the thickness (as the
-finite-difference codes' one cell; a box alone: fem_bem), and the time scheme (``rk45``:
-adaptive, the run loop's interval 10 ps like magnum.np's demo; ``bdf2``: the demo's
+finite-difference codes' one cell; a box alone: fem_bem), and the time scheme (``rk45``,
+``rkf45``: adaptive, the run loop's interval 10 ps like magnum.np's demo; ``bdf2``: the demo's
 2.5e-13 s steps), both through `device_from_mapping` + `run_device`, as a user would.
 
 Two runs in one process, so that relaxation and dynamics are timed apart: the
@@ -41,10 +41,10 @@ from weylfem.run import run_device  # noqa: E402
 
 RELAX_TORQUE_T = 4e-7 * np.pi * 1.0
 """magnum.np's MinimizerBB stops at max |m x (m x H)| < 1 A/m; mu_0 x 1 A/m in tesla."""
-INTERVALS_S = {"rk45": 1e-11, "bdf2": 2.5e-13}
-"""The run loop's interval per scheme: rk45 adapts its own steps within 10 ps (the logging
-interval of magnum.np's demo); bdf2 takes the demo's fixed 0.25 ps steps."""
-SERIES_EVERY_S = {"rk45": 1e-11, "bdf2": 1e-12}
+INTERVALS_S = {"rk45": 1e-11, "rkf45": 1e-11, "bdf2": 2.5e-13}
+"""The run loop's interval per scheme: rk45 and rkf45 adapt their own steps within 10 ps
+(the logging interval of magnum.np's demo); bdf2 takes the demo's fixed 0.25 ps steps."""
+SERIES_EVERY_S = {"rk45": 1e-11, "rkf45": 1e-11, "bdf2": 1e-12}
 """How often <m> is written (the crossing is found by a cubic through the samples)."""
 FILM_LAYERS = 3
 """Element layers through the film with `film`: the s-state <m_y> at 5 nm with m uniform

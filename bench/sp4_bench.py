@@ -26,13 +26,15 @@ CORES = 2
 """weylfem's MPI ranks and magnum.np's torch threads: the same two cores."""
 METHODS = (
     ("fem_bem", "rk45", "film"),
+    ("fem_bem", "rkf45", "film"),
     ("fem_bem", "rk45"),
     ("open_boundary", "rk45"),
     ("open_boundary", "bdf2"),
 )
 """(demagnetization, scheme[, "film"]) of weylfem: the first is the one the targets are for
 (the FEM-BEM method and the adaptive integrator on the film meshed in layers with m
-uniform through its thickness, bench/sp4.py FILM_LAYERS), then the same on a free
+uniform through its thickness, bench/sp4.py FILM_LAYERS), then the same with the
+Fehlberg pair (rkf45), the same on a free
 tetrahedral mesh of the film, the air-and-shell method with the same integrator and with
 the demo's BDF2 steps; a weylfem without a method skips its rows."""
 SIZES = (10.0, 5.0, 2.5)
@@ -50,6 +52,13 @@ class Plan:
     """(field, cell size nm) of magnum.np"""
     end_ns: float
     ranks: int
+
+
+def row_key(row: dict) -> tuple:
+    """What a row measures (code, field, element size, method): a new run of the same
+    replaces it, others are kept."""
+    keys = ("case", "field", "mesh_size", "demagnetization", "scheme", "film_layers")
+    return tuple(row.get(key) for key in keys)
 
 
 def parse_methods(text: str) -> tuple[Method, ...]:

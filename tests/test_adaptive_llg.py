@@ -1,4 +1,5 @@
-"""Operators assembled once and the adaptive Dormand-Prince 5(4) LLG integrator (rk45).
+"""Operators assembled once and the adaptive LLG integrators (rk45: Dormand-Prince 5(4);
+rkf45: Runge-Kutta-Fehlberg 4(5)).
 
 - The field operator (`weylfem.magnet.field_operator`: constant matrices and vectors, the
   demagnetizing potential's own operators, and the assembled fallback) gives the nodal
@@ -6,7 +7,9 @@
   for every energy term, static and time-dependent fields, and a made-up term.
 - rk45 repeats the analytic LLG cases of tests/test_magnet_dynamics.py (macrospin
   precession and damping, standing spin waves, spin-orbit torques, a Zhang-Li wall, a
-  switched-on field) with its tolerance, and its error falls with the tolerance.
+  switched-on field) with its tolerance, and its error falls with the tolerance; rkf45
+  repeats the macrospin, the error against the tolerance, the standing waves and a
+  resumed run.
 - Energy minimisation with the field operator lowers the energy to the minimum, which
   the damped rk45 dynamics approaches with the energy falling at every step.
 """
@@ -63,7 +66,7 @@ from test_magnet_run import FILM, Killed, assert_same_run, checkpoint, kill_afte
 
 from weylfem.config import device_from_mapping
 from weylfem.geometry import MagnetBodyGeometry, build_device_mesh
-from weylfem.magnet.adaptive import AdaptiveIntegrator
+from weylfem.magnet.adaptive import SCHEMES, AdaptiveIntegrator
 from weylfem.magnet.coefficients import MagneticRegion, build_magnet_coefficients
 from weylfem.magnet.demag import Demagnetization
 from weylfem.magnet.energy import (
@@ -185,14 +188,15 @@ def test_field_operator_equals_the_assembled_field(open_boundary, comm):
 
 
 @pytest.mark.mpi
-def test_rk45_macrospin_precession_frequency_and_damping_rate(comm):
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_rk45_macrospin_precession_frequency_and_damping_rate(scheme, comm):
     """As for BDF2: omega = gamma B/(1 + alpha^2) counterclockwise about B and the
     relaxation rate alpha omega over three periods, sampled 50 times per period, to 1e-6
     (measured: 1e-11 and 7e-10), |m| = 1 at the nodes.  (The 2 nm cells' exchange mode,
-    though not excited, limits the explicit step: measured 2379 steps of 1.2e-13 to
-    7.2e-12 s, 4 rejected.)"""
+    though not excited, limits the explicit step: measured rk45 2379 steps of 1.2e-13 to
+    7.2e-12 s, 4 rejected; rkf45, stable at longer steps, 1932, 7 rejected.)"""
     problem = macrospin(comm, static_field_T=(0.0, 0.0, MACRO_FIELD_T))
-    integrator = AdaptiveIntegrator(problem, TOLERANCE)
+    integrator = AdaptiveIntegrator(problem, TOLERANCE, scheme)
     times, m, deviation = march(integrator, MACRO_PERIOD_S / 50, 150)
     polar, azimuth = polar_azimuth(m, (0, 0, 1))
     assert rate(times, azimuth) == pytest.approx(MACRO_OMEGA, rel=1e-6)
@@ -201,13 +205,15 @@ def test_rk45_macrospin_precession_frequency_and_damping_rate(comm):
 
 
 @pytest.mark.mpi
-def test_rk45_error_follows_the_tolerance(comm):
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_rk45_error_follows_the_tolerance(scheme, comm):
     """The error |m(T) - m_exact(T)| after two periods (one run-loop step per period, so
     the internal steps alone resolve the motion) of a macrospin with the Zeeman energy
     alone (no stiff exchange mode: the steps are set by accuracy) at tolerances 1e-4 ...
     1e-7: below 10 x the tolerance, and falling with it at rate 1 (error per step
-    control with local extrapolation; measured: errors 1.5 x the tolerance, rate 0.998,
-    17 to 66 steps)."""
+    control with local extrapolation; measured: rk45 errors 1.5 x the tolerance, rate
+    0.998, 17 to 66 steps; rkf45 3.2 x, 0.986, 19 to 72 steps: where accuracy sets the
+    step, Dormand-Prince's smaller error constant wins)."""
     device, coefficients = magnet(macrospin_mesh(comm), MACRO_DAMPING)
     zeeman = Zeeman(coefficients, (0.0, 0.0, MACRO_FIELD_T))
     problem = MicromagneticProblem(device, coefficients, [zeeman], (0.0, 0.0, 1.0))
@@ -216,7 +222,7 @@ def test_rk45_error_follows_the_tolerance(comm):
     for tolerance in tolerances:
         problem.set_magnetization(tuple(cone(MACRO_POLAR, (0, 0, 1))))
         problem.set_time(0.0)
-        integrator = AdaptiveIntegrator(problem, tolerance)
+        integrator = AdaptiveIntegrator(problem, tolerance, scheme)
         _, m, deviation = march(integrator, MACRO_PERIOD_S, 2)
         errors.append(np.linalg.norm(m[-1] - macrospin_exact(problem.time_s)))
         assert deviation < NORM_TOLERANCE
@@ -227,7 +233,8 @@ def test_rk45_error_follows_the_tolerance(comm):
 
 
 @pytest.mark.mpi
-def test_rk45_film_spin_wave_dispersion(comm):
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_rk45_film_spin_wave_dispersion(scheme, comm):
     """Standing waves n = 1..4 of a 50 nm film, as for BDF2 (1 nm cells, K = 0): the phase
     of each mode advances at omega(k_n) = gamma (B - mu_0 M_s + 2A k_n^2/M_s) to 1 %
     (measured: +0.02, -0.05, -0.20, -0.42 %; the lumped mass of the explicit scheme shifts
@@ -243,7 +250,7 @@ def test_rk45_film_spin_wave_dispersion(comm):
     problem = MicromagneticProblem(device, coefficients, terms, film_waves)
     x = gathered(comm, problem.space.tabulate_dof_coordinates()[problem.magnetic_nodes, 0])
     expected = film_frequencies()
-    integrator = AdaptiveIntegrator(problem, TOLERANCE)
+    integrator = AdaptiveIntegrator(problem, TOLERANCE, scheme)
     measured, _, deviation = film_mode_rates(integrator, x, trapezoid_weights(x), expected, 20)
     np.testing.assert_allclose(measured, expected, rtol=1e-2)
     assert deviation < NORM_TOLERANCE
@@ -387,17 +394,18 @@ def test_rk45_is_refused_for_the_coupled_run():
 
 
 @pytest.mark.mpi
-def test_rk45_run_resumes_like_the_uninterrupted_run(shared_tmp_path, comm):
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_rk45_run_resumes_like_the_uninterrupted_run(scheme, shared_tmp_path, comm):
     """The film of tests/test_magnet_run.py (applied field, spin-orbit torques) with rk45:
     results.json describes the adaptive steps; a run killed after step 5 and resumed from
     its checkpoint (m and the internal step size) repeats the uninterrupted one (bit for
     bit in serial)."""
     table = copy.deepcopy(FILM)
-    table["dynamics"].update(scheme="rk45", tolerance=1e-6)
+    table["dynamics"].update(scheme=scheme, tolerance=1e-6)
     device = device_from_mapping(table, "film.toml")
     full = run_device(device, shared_tmp_path / "full", comm, quiet=True)
     solver = full["solver"]
-    assert solver["scheme"] == "rk45" and solver["tolerance"] == 1e-6
+    assert solver["scheme"] == scheme and solver["tolerance"] == 1e-6
     assert solver["accepted_steps"] >= 8 and solver["field_evaluations"] >= 6 * 8
     assert 0 < solver["smallest_step_s"] <= solver["largest_step_s"] <= 1.000001e-12
     cut = shared_tmp_path / "cut"

@@ -585,13 +585,14 @@ def _check_magnetization(device: Device, source: str) -> None:
         _check_uniform_through_thickness(device, regions, source)
     if device.physics.transport == "charge_valley":
         check_valley_coupling({name: device.material_of(name) for name in regions}, source)
-        if device.dynamics.scheme == "rk45":
+        if device.dynamics.adaptive:
             raise ConfigError(
                 source,
                 "dynamics.scheme",
                 "expected 'bdf2' or 'tangent_plane' with physics.transport = 'charge_valley'"
                 " (the coupled run takes dm/dt over each step and its history from the"
-                " tangent-plane schemes; rk45 is for the magnet alone), got 'rk45'",
+                " tangent-plane schemes; rk45 and rkf45 are for the magnet alone), got"
+                f" {device.dynamics.scheme!r}",
             )
 
 
@@ -887,7 +888,7 @@ def _alpha_p_origin(material: Material) -> str:
 
 def _check_uniform_through_thickness(device: Device, regions: tuple[str, ...], source: str) -> None:
     """m uniform through the thickness needs the film meshed in layers, and the steppers
-    that take the nodal field (rk45, Barzilai-Borwein relaxation) of a ferromagnet."""
+    that take the nodal field (rk45, rkf45, Barzilai-Borwein relaxation) of a ferromagnet."""
     key = "magnetization.uniform_through_thickness"
     if getattr(device.geometry, "layers", None) is None:
         raise ConfigError(
@@ -898,12 +899,12 @@ def _check_uniform_through_thickness(device: Device, regions: tuple[str, ...], s
             f" {device.geometry.kind!r} without layers",
         )
     dynamics = device.dynamics
-    if dynamics.end_time_s > 0 and dynamics.scheme != "rk45":
+    if dynamics.end_time_s > 0 and not dynamics.adaptive:
         raise ConfigError(
             source,
             "dynamics.scheme",
-            f"expected 'rk45' with {key} = true (the tangent-plane schemes solve for the"
-            f" full 3D m), got {dynamics.scheme!r}",
+            f"expected 'rk45' or 'rkf45' with {key} = true (the tangent-plane schemes solve"
+            f" for the full 3D m), got {dynamics.scheme!r}",
         )
     if dynamics.relax_first and dynamics.relax_method != "barzilai_borwein":
         raise ConfigError(

@@ -296,6 +296,9 @@ class AppliedField(DriveWaveform):
     amplitude_T: Vector
 
 
+ADAPTIVE_SCHEMES = ("rk45", "rkf45")
+"""The adaptive explicit schemes of [dynamics] (weylfem.magnet.adaptive.PAIRS)."""
+
 TORQUES = Registry()
 """The spin torques a device file may list as [torques.NAME]: each registered class
 (`weylfem.magnet.torques`) declares its table and is built from it."""
@@ -319,7 +322,8 @@ class Dynamics:
     t = 0 to end_time_s (0 with relax_first: relaxation only).  ``bdf2`` is the
     second-order tangent-plane BDF2 scheme, ``tangent_plane`` the theta scheme
     (`theta` in (1/2, 1], default 1), ``rk45`` the adaptive explicit Dormand-Prince 5(4)
-    scheme (error per internal step on m at most `tolerance`, default 1e-5; time_step_s
+    scheme and ``rkf45`` the Runge-Kutta-Fehlberg 4(5) one (error per internal step on m
+    at most `tolerance`, default 1e-5; time_step_s
     is then the interval of the run loop, taken in as many internal steps as needed, and
     the first trial step).  Every `series_every` steps a row of series.csv,
     every `snapshot_every` steps m and B_eff in magnetization.xdmf, every
@@ -328,10 +332,10 @@ class Dynamics:
 
     end_time_s: float = check(non_negative)
     time_step_s: float = check(positive)
-    scheme: Literal["bdf2", "tangent_plane", "rk45"] = "bdf2"
+    scheme: Literal["bdf2", "tangent_plane", "rk45", "rkf45"] = "bdf2"
     theta: float | None = None
     tolerance: float | None = None
-    """error per internal step of an adaptive scheme (rk45), dimensionless"""
+    """error per internal step of an adaptive scheme (rk45, rkf45), dimensionless"""
     relax_first: bool = False
     relax_method: Literal["gradient_flow", "barzilai_borwein"] = "gradient_flow"
     relax_torque_tolerance_T: float = check(positive, default=1e-5)
@@ -346,6 +350,11 @@ class Dynamics:
     def theta_value(self) -> float:
         """theta of the tangent-plane scheme, defaulted (BDF2: unused)."""
         return 1.0 if self.theta is None else self.theta
+
+    @property
+    def adaptive(self) -> bool:
+        """True for the adaptive explicit schemes (rk45, rkf45), which step the nodal field."""
+        return self.scheme in ADAPTIVE_SCHEMES
 
     @property
     def tolerance_value(self) -> float:
@@ -364,8 +373,11 @@ class Dynamics:
             elif not 0.5 < self.theta <= 1.0:
                 yield "theta", "expected a number in (0.5, 1]"
         if self.tolerance is not None:
-            if self.scheme != "rk45":
-                yield "tolerance", "expected no value unless scheme = 'rk45' (adaptive)"
+            if not self.adaptive:
+                yield (
+                    "tolerance",
+                    "expected no value unless scheme = 'rk45' or 'rkf45' (adaptive)",
+                )
             elif not 0 < self.tolerance < 0.1:
                 yield "tolerance", f"expected a number in (0, 0.1), got {self.tolerance}"
         if self.end_time_s == 0 and not self.relax_first:

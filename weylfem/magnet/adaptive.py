@@ -11,15 +11,24 @@ stepped at the nodes: B from `FieldOperator` (operators built once), the torques
 their forms assembled at every evaluation (nodal values: weak form over the lumped
 M_s-mass, the normal component dropped), gamma and alpha the nodes' M_s-weighted means.
 
-`scheme = "rk45"` is the Dormand-Prince 5(4) pair (J. R. Dormand, P. J. Prince, J. Comput.
-Appl. Math. 6, 19 (1980)) with local extrapolation: the fifth-order solution is kept, the
-embedded fourth-order one gives the error estimate err = max over nodes and components of
-|m5 - m4|, and a step is accepted when err <= tolerance (dimensionless, per step, like
-mumax3's MaxErr).  The next step is 0.9 (tolerance/err)^(1/5) times this one, within
-[0.2, 5] (at most 1 after a rejection).  After every accepted step m is normalised at
-the nodes; the seventh stage (first-same-as-last) is evaluated at the normalised m and
-is the first stage of the next step, so a step costs six field evaluations (also across
-calls, unless m or the time were changed in between).
+Two embedded pairs, both keeping the fifth-order solution (local extrapolation), with
+the error estimate err = max over nodes and components of |m5 - m4| (the embedded
+fourth-order solution m4); a step is accepted when err <= tolerance (dimensionless, per
+step, like mumax3's MaxErr).  The next step is 0.9 (tolerance/err)^(1/5) times this one,
+within [0.2, 5] (at most 1 after a rejection).  After every accepted step m is
+normalised at the nodes.
+
+- `scheme = "rk45"`: the Dormand-Prince 5(4) pair (J. R. Dormand, P. J. Prince, J.
+  Comput. Appl. Math. 6, 19 (1980)).  Its seventh stage (first-same-as-last) is
+  evaluated at the normalised m and is the first stage of the next step, so a step
+  costs six field evaluations (also across calls, unless m or the time were changed in
+  between).
+- `scheme = "rkf45"`: the Runge-Kutta-Fehlberg 4(5) pair (E. Fehlberg, NASA TR R-315
+  (1969)), six stages, six field evaluations a step, as magnum.np's RKF45.  Where the
+  step is bound by the stability of the fastest exchange modes (a micromagnetic mesh at
+  the exchange length), its fifth-order solution stays stable at longer steps: measured
+  on µMAG SP4 at 5 nm (bench/results.md) with fewer field evaluations for the same
+  tolerance.
 
 One call `step(step_s)` advances by exactly step_s with as many internal steps as the
 tolerance needs (the last one shortened to land on the end); the internal step size is
@@ -30,6 +39,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import ufl
@@ -41,50 +51,87 @@ from weylfem.errors import ConvergenceError
 from weylfem.magnet.problem import MicromagneticProblem
 from weylfem.timings import WORK_TIMERS
 
-SCHEMES = ("rk45",)
 DEFAULT_TOLERANCE = 1e-5
 """error per step on m (mumax3's MaxErr default)"""
 SAFETY, SHRINK_LIMIT, GROWTH_LIMIT = 0.9, 0.2, 5.0
 SMALLEST_STEP = 1e-9
 """a step below this fraction of step_s fails the integration (ConvergenceError)"""
 
-# Dormand-Prince 5(4): nodes c, stages A, fifth-order weights B (= the last row of A:
-# first same as last), and E = B - B4, the difference to the embedded fourth-order weights
-C = (0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0, 1.0)
-A = (
-    (),
-    (1 / 5,),
-    (3 / 40, 9 / 40),
-    (44 / 45, -56 / 15, 32 / 9),
-    (19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729),
-    (9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656),
-    (35 / 384, 0.0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84),
+
+@dataclass(frozen=True)
+class EmbeddedPair:
+    """An explicit Runge-Kutta pair: nodes c, stages a, the propagated (fifth-order)
+    weights b and e = b - b_embedded.  `first_same_as_last`: the last stage is evaluated
+    at the new solution (b is the last row of a), and is the next step's first."""
+
+    name: str
+    c: tuple[float, ...]
+    a: tuple[tuple[float, ...], ...]
+    b: tuple[float, ...]
+    e: tuple[float, ...]
+    first_same_as_last: bool
+
+
+# Dormand-Prince 5(4): b = the last row of a (first same as last)
+DORMAND_PRINCE = EmbeddedPair(
+    "Dormand-Prince 5(4)",
+    c=(0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0, 1.0),
+    a=(
+        (),
+        (1 / 5,),
+        (3 / 40, 9 / 40),
+        (44 / 45, -56 / 15, 32 / 9),
+        (19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729),
+        (9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656),
+        (35 / 384, 0.0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84),
+    ),
+    b=(35 / 384, 0.0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84, 0.0),
+    e=(71 / 57600, 0.0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 / 40),
+    first_same_as_last=True,
 )
-B = A[6]
-E = (
-    71 / 57600,
-    0.0,
-    -71 / 16695,
-    71 / 1920,
-    -17253 / 339200,
-    22 / 525,
-    -1 / 40,
+_FEHLBERG_B5 = (16 / 135, 0.0, 6656 / 12825, 28561 / 56430, -9 / 50, 2 / 55)
+_FEHLBERG_B4 = (25 / 216, 0.0, 1408 / 2565, 2197 / 4104, -1 / 5, 0.0)
+FEHLBERG = EmbeddedPair(
+    "Runge-Kutta-Fehlberg 4(5)",
+    c=(0.0, 1 / 4, 3 / 8, 12 / 13, 1.0, 1 / 2),
+    a=(
+        (),
+        (1 / 4,),
+        (3 / 32, 9 / 32),
+        (1932 / 2197, -7200 / 2197, 7296 / 2197),
+        (439 / 216, -8.0, 3680 / 513, -845 / 4104),
+        (-8 / 27, 2.0, -3544 / 2565, 1859 / 4104, -11 / 40),
+    ),
+    b=_FEHLBERG_B5,
+    e=tuple(b5 - b4 for b5, b4 in zip(_FEHLBERG_B5, _FEHLBERG_B4, strict=True)),
+    first_same_as_last=False,
 )
+PAIRS = {"rk45": DORMAND_PRINCE, "rkf45": FEHLBERG}
+SCHEMES = tuple(PAIRS)
 
 
 class AdaptiveIntegrator:
-    """Steps a MicromagneticProblem with the adaptive Dormand-Prince 5(4) scheme."""
+    """Steps a MicromagneticProblem with an adaptive embedded pair (`scheme`: a key of
+    PAIRS)."""
 
-    scheme = "rk45"
     solver = None
     """no linear solver of its own (the demagnetizing potential has one)"""
 
-    def __init__(self, problem: MicromagneticProblem, tolerance: float = DEFAULT_TOLERANCE):
+    def __init__(
+        self,
+        problem: MicromagneticProblem,
+        tolerance: float = DEFAULT_TOLERANCE,
+        scheme: str = "rk45",
+    ):
         if not 0 < tolerance < 1:
             raise ValueError(f"tolerance must be in (0, 1), got {tolerance}")
+        if scheme not in PAIRS:
+            raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
         self.problem = problem
         self.tolerance = tolerance
-        self.solver_choice = f"explicit (Dormand-Prince 5(4), tolerance {tolerance:g})"
+        self.scheme = scheme
+        self.pair = PAIRS[scheme]
+        self.solver_choice = f"explicit ({self.pair.name}, tolerance {tolerance:g})"
         self.operator = problem.field_operator
         self._evaluations_before = self.operator.evaluations
         self.gamma = self._nodal(problem.coefficients.gyromagnetic_ratio)[:, None]
@@ -150,24 +197,28 @@ class AdaptiveIntegrator:
         if carried is not None and carried[0] == time_s and np.array_equal(carried[1], m):
             first = carried[2]  # the last stage of the previous call (first same as last)
         else:
-            first = self.rate(m, time_s)
+            first = None
+        pair = self.pair
         with np.errstate(over="ignore", invalid="ignore"):  # overflow: a rejected step
             while end_s - time_s > 1e-12 * step_s:
                 clipped = 1.01 * h >= end_s - time_s  # no sliver of a step before the end
                 trial = end_s - time_s if clipped else h
+                if first is None:
+                    first = self.rate(m, time_s)
                 stages = [first]
-                for i in range(1, 7):
-                    coefficients = A[i]
-                    stage = m + trial * sum(
-                        a * k for a, k in zip(coefficients, stages, strict=False)
-                    )
-                    stage_time_s = time_s + C[i] * trial
-                    if i == 6:  # the fifth-order solution, normalised
+                for i in range(1, len(pair.c)):
+                    stage = m + trial * sum(a * k for a, k in zip(pair.a[i], stages, strict=False))
+                    stage_time_s = time_s + pair.c[i] * trial
+                    if pair.first_same_as_last and i == len(pair.c) - 1:
+                        # the fifth-order solution, normalised
                         stage /= np.linalg.norm(stage, axis=1)[:, None]
                         candidate = stage
                         stage_time_s = end_s if clipped else stage_time_s
                     stages.append(self.rate(stage, stage_time_s))
-                difference = trial * sum(e * k for e, k in zip(E, stages, strict=True) if e)
+                if not pair.first_same_as_last:
+                    candidate = m + trial * sum(b * k for b, k in zip(pair.b, stages, strict=True))
+                    candidate /= np.linalg.norm(candidate, axis=1)[:, None]
+                difference = trial * sum(e * k for e, k in zip(pair.e, stages, strict=True) if e)
                 local = float(np.max(np.abs(difference), initial=0.0))
                 error = comm.allreduce(local, op=MPI.MAX)
                 if not math.isfinite(error):  # a far too long trial step overflowed
@@ -177,7 +228,8 @@ class AdaptiveIntegrator:
                 else:
                     factor = GROWTH_LIMIT
                 if error <= self.tolerance:
-                    m, first = candidate, stages[6]
+                    m = candidate
+                    first = stages[-1] if pair.first_same_as_last else None
                     time_s = end_s if clipped else time_s + trial
                     self.accepted += 1
                     self.smallest_step_s = min(self.smallest_step_s, trial)

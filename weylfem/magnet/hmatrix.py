@@ -335,9 +335,9 @@ class HMatrix:
     """The H-matrix of the double-layer matrix's rows `row_nodes` (all columns) of the
     kernel `kernel` (`weylfem.magnet.double_layer.DoubleLayerBlocks`): its near field
     dense blocks grouped by row cluster, its far field the factors `left` (rows x ranks)
-    and `right` (ranks x columns) grouped by cluster.  Admissible blocks with fewer than `min_far_size` rows or columns
-    are stored dense (ACA would evaluate more entries than they hold); ranks beyond
-    `max_rank` or m n / (m + n) store the block dense as well."""
+    and `right` (ranks x columns) grouped by cluster.  Admissible blocks with fewer than
+    `min_far_size` rows or columns are stored dense (ACA would evaluate more entries than
+    they hold); ranks beyond `max_rank` or m n / (m + n) store the block dense as well."""
 
     def __init__(
         self,

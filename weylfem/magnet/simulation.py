@@ -306,8 +306,8 @@ def dynamics_schedule(device: Device) -> Schedule:
 def make_integrator(problem: MicromagneticProblem, device: Device) -> LLGIntegrator:
     """The LLG integrator [dynamics] and [solver] ask for."""
     dynamics, solver = device.dynamics, device.solver
-    if dynamics.scheme == "rk45":
-        return AdaptiveIntegrator(problem, dynamics.tolerance_value)
+    if dynamics.adaptive:
+        return AdaptiveIntegrator(problem, dynamics.tolerance_value, dynamics.scheme)
     return TangentPlaneIntegrator(
         problem,
         dynamics.scheme,
