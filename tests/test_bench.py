@@ -90,6 +90,7 @@ def test_quick_sp4_benchmark_runs_weylfem_and_the_peer(tmp_path):
     weylfem = [row for row in rows if row["case"] == "sp4"]
     assert {(row["demagnetization"], row["scheme"], row["film_layers"]) for row in weylfem} == {
         ("fem_bem", "rk45", 3),  # the film in layers, m uniform through them
+        ("fem_bem", "rkf45", 3),  # the same with the Fehlberg pair
         ("fem_bem", "rk45", None),
         ("open_boundary", "rk45", None),
         ("open_boundary", "bdf2", None),
