@@ -2,6 +2,7 @@
 for; it asserts no time: timings are measured by `make bench`, not by tests."""
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -39,7 +40,12 @@ def test_quick_benchmark_reports_every_phase(tmp_path):
     assert explicit["mean_m"] == pytest.approx(llg["mean_m"], abs=1e-4)
     summary = report["summary"]
     assert summary["parallel"][0]["ranks"] == 2
-    assert summary["coupled_solve_exponent"] > 0
+    serial = [row for row in report["rows"] if row["case"] == "transport" and row["ranks"] == 1]
+    if all(row["seconds"]["preconditioner"] + row["seconds"]["solve"] > 0 for row in serial):
+        assert summary["coupled_solve_exponent"] > 0
+    else:  # DOLFINx 0.9 times in 10 ms steps: the quick sizes' solves can read 0 s
+        assert str(report["machine"]["dolfinx"]).startswith("0.9")
+        assert math.isnan(summary["coupled_solve_exponent"])
     table = (tmp_path / "results.md").read_text()
     headings = (
         "Poisson solve on the same mesh",
