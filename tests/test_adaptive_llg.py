@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import math
+from typing import get_args, get_type_hints
 
 import numpy as np
 import pytest
@@ -65,6 +66,7 @@ from test_magnet_dynamics import (
 from test_magnet_run import FILM, Killed, assert_same_run, checkpoint, kill_after
 
 from weylfem.config import device_from_mapping
+from weylfem.device import ADAPTIVE_SCHEMES, Dynamics
 from weylfem.geometry import MagnetBodyGeometry, build_device_mesh
 from weylfem.magnet.adaptive import SCHEMES, AdaptiveIntegrator
 from weylfem.magnet.coefficients import MagneticRegion, build_magnet_coefficients
@@ -385,6 +387,12 @@ def test_rk45_keys_are_checked(dynamics, fragment):
     table = magnet_film_table()
     table["dynamics"].update(dynamics)
     expect_error(table, "dynamics.tolerance", fragment)
+
+
+def test_device_files_offer_every_adaptive_pair():
+    # weylfem.device cannot import the integrator (no DOLFINx in the config layer)
+    assert ADAPTIVE_SCHEMES == SCHEMES
+    assert set(ADAPTIVE_SCHEMES) <= set(get_args(get_type_hints(Dynamics)["scheme"]))
 
 
 def test_rk45_is_refused_for_the_coupled_run():

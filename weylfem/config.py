@@ -24,6 +24,7 @@ import tomllib
 
 from weylfem.constants import ELEMENTARY_CHARGE
 from weylfem.device import (
+    ADAPTIVE_NAMES,
     AppliedField,
     Contact,
     Coupling,
@@ -591,7 +592,7 @@ def _check_magnetization(device: Device, source: str) -> None:
                 "dynamics.scheme",
                 "expected 'bdf2' or 'tangent_plane' with physics.transport = 'charge_valley'"
                 " (the coupled run takes dm/dt over each step and its history from the"
-                " tangent-plane schemes; rk45 and rkf45 are for the magnet alone), got"
+                f" tangent-plane schemes; {ADAPTIVE_NAMES} are for the magnet alone), got"
                 f" {device.dynamics.scheme!r}",
             )
 
@@ -903,7 +904,7 @@ def _check_uniform_through_thickness(device: Device, regions: tuple[str, ...], s
         raise ConfigError(
             source,
             "dynamics.scheme",
-            f"expected 'rk45' or 'rkf45' with {key} = true (the tangent-plane schemes solve"
+            f"expected {ADAPTIVE_NAMES} with {key} = true (the tangent-plane schemes solve"
             f" for the full 3D m), got {dynamics.scheme!r}",
         )
     if dynamics.relax_first and dynamics.relax_method != "barzilai_borwein":

@@ -298,6 +298,8 @@ class AppliedField(DriveWaveform):
 
 ADAPTIVE_SCHEMES = ("rk45", "rkf45")
 """The adaptive explicit schemes of [dynamics] (weylfem.magnet.adaptive.PAIRS)."""
+ADAPTIVE_NAMES = " or ".join(repr(scheme) for scheme in ADAPTIVE_SCHEMES)
+"""'rk45' or 'rkf45', for messages"""
 
 TORQUES = Registry()
 """The spin torques a device file may list as [torques.NAME]: each registered class
@@ -323,11 +325,11 @@ class Dynamics:
     second-order tangent-plane BDF2 scheme, ``tangent_plane`` the theta scheme
     (`theta` in (1/2, 1], default 1), ``rk45`` the adaptive explicit Dormand-Prince 5(4)
     scheme and ``rkf45`` the Runge-Kutta-Fehlberg 4(5) one (error per internal step on m
-    at most `tolerance`, default 1e-5; time_step_s
-    is then the interval of the run loop, taken in as many internal steps as needed, and
-    the first trial step).  Every `series_every` steps a row of series.csv,
-    every `snapshot_every` steps m and B_eff in magnetization.xdmf, every
-    `checkpoint_every` steps checkpoint.npz (and all three at the last step).
+    at most `tolerance`, default 1e-5; time_step_s is then the interval of the run loop,
+    taken in as many internal steps as needed, and the first trial step).  Every
+    `series_every` steps a row of series.csv, every `snapshot_every` steps m and B_eff in
+    magnetization.xdmf, every `checkpoint_every` steps checkpoint.npz (and all three at
+    the last step).
     """
 
     end_time_s: float = check(non_negative)
@@ -376,7 +378,7 @@ class Dynamics:
             if not self.adaptive:
                 yield (
                     "tolerance",
-                    "expected no value unless scheme = 'rk45' or 'rkf45' (adaptive)",
+                    f"expected no value unless scheme = {ADAPTIVE_NAMES} (adaptive)",
                 )
             elif not 0 < self.tolerance < 0.1:
                 yield "tolerance", f"expected a number in (0, 0.1), got {self.tolerance}"

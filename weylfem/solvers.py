@@ -41,8 +41,11 @@ def direct_spd_options(ranks: int) -> dict[str, str]:
     choice factorizes is faster than a distributed solve.  Measured on the SP4 film (12 196
     dofs, one back-solve): 0.96 ms against MUMPS LU's 1.56 ms on one rank, 0.94 ms
     against 1.19 ms on two."""
-    cholesky = {"pc_type": "cholesky", "pc_factor_mat_solver_type": "petsc"}
-    cholesky["pc_factor_mat_ordering_type"] = "nd"
+    cholesky = {
+        "pc_type": "cholesky",
+        "pc_factor_mat_solver_type": "petsc",
+        "pc_factor_mat_ordering_type": "nd",
+    }
     if ranks == 1:
         return {"ksp_type": "preonly", **cholesky}
     redundant = {f"redundant_{key}": value for key, value in cholesky.items()}
