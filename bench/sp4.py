@@ -46,11 +46,20 @@ INTERVALS_S = {"rk45": 1e-11, "rkf45": 1e-11, "bdf2": 2.5e-13}
 (the logging interval of magnum.np's demo); bdf2 takes the demo's fixed 0.25 ps steps."""
 SERIES_EVERY_S = {"rk45": 1e-11, "rkf45": 1e-11, "bdf2": 1e-12}
 """How often <m> is written (the crossing is found by a cubic through the samples)."""
-FILM_LAYERS = 3
-"""Element layers through the film with `film`: the s-state <m_y> at 5 nm with m uniform
-through the thickness is 0.1126, 0.1218, 0.1234, 0.1240 with 1, 2, 3, 4 layers (published
-0.126; the in-plane demagnetizing field of the film's edges needs the potential resolved
-through the thickness), and the number of layers does not bound the explicit step."""
+FILM_LAYERS = {"fem_bem": 3, "fft": 1}
+"""Element layers through the film with `film`, per demagnetization.  fem_bem: the s-state
+<m_y> at 5 nm with m uniform through the thickness is 0.1126, 0.1218, 0.1234, 0.1240 with
+1, 2, 3, 4 layers (published 0.126; the in-plane demagnetizing field of the film's edges
+needs the potential resolved through the thickness), and the number of layers does not
+bound the explicit step.  fft: one (its cells are one deep, and m uniform through the
+thickness has no exchange across it)."""
+
+
+def film_layers(demagnetization: str) -> int:
+    """FILM_LAYERS of a demagnetization (3 for those it does not list)."""
+    return FILM_LAYERS.get(demagnetization, 3)
+
+
 WORK = ("assemble", "preconditioner", "solve")
 """The numerical work weylfem's timings carve out of every phase."""
 
@@ -83,7 +92,11 @@ def device_table(
     else:  # a method on the magnet alone
         geometry.update(open_boundary="none", mesh_size=mesh_nm)
     if film:
-        geometry["layers"] = FILM_LAYERS
+        geometry["layers"] = film_layers(demagnetization)
+    magnetization: dict = {"demagnetization": demagnetization}
+    if demagnetization == "fft":  # the finite-difference codes' grid: mesh_nm cells, one deep
+        geometry["in_plane_mesh"] = "grid"
+        magnetization["fft_cells"] = [round(lx / mesh_nm), round(ly / mesh_nm), 1]
     interval = INTERVALS_S.get(scheme, INTERVALS_S["rk45"])
     dynamics: dict = {
         "end_time_s": end_s,
@@ -96,14 +109,15 @@ def device_table(
         "series_every": max(1, round(SERIES_EVERY_S.get(scheme, interval) / interval)),
         "checkpoint_every": 10**6,
     }
-    magnetization: dict = {"demagnetization": demagnetization}
     if film:
         magnetization["uniform_through_thickness"] = True
     if initial_state is not None:
         magnetization["initial_state_file"] = str(initial_state)
     return {
         "name": f"muMAG SP4 field {field}, {mesh_nm} nm, {demagnetization}, {scheme}"
-        + (f", {FILM_LAYERS} layers uniform through the thickness" if film else ""),
+        + (
+            f", {film_layers(demagnetization)} layers uniform through the thickness" if film else ""
+        ),
         "geometry": geometry,
         "regions": {"magnet": {"material": "permalloy", "magnetization_direction": [1, 0.1, 0]}},
         "physics": {"transport": "none"},
@@ -158,7 +172,7 @@ def sp4_case(
         "mesh_size": mesh_nm,
         "demagnetization": demagnetization,
         "scheme": scheme,
-        "film_layers": FILM_LAYERS if film else None,
+        "film_layers": film_layers(demagnetization) if film else None,
         "end_s": end_s,
         "ranks": comm.size,
     }

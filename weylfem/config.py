@@ -48,6 +48,7 @@ from weylfem.geometry import GEOMETRIES, DeviceMesh
 from weylfem.magnet import torques as _registered_torques  # noqa: F401  [torques.*]
 from weylfem.magnet.checkpoint import check_checkpoint_file
 from weylfem.magnet.demag import shell_spheres
+from weylfem.magnet.fft_demag import CellGrid
 from weylfem.magnet.tangent_plane import ITERATIVE_OPTIONS as TANGENT_PLANE_OPTIONS
 from weylfem.materials import (
     COUPLING_INPUTS,
@@ -540,7 +541,7 @@ def _check_magnetization(device: Device, source: str) -> None:
             source,
             "magnetization",
             "missing; expected a [magnetization] table with [dynamics] (at least"
-            " demagnetization = 'open_boundary', 'truncated', 'fem_bem', 'thin_film' or"
+            " demagnetization = 'open_boundary', 'truncated', 'fem_bem', 'fft', 'thin_film' or"
             " 'none')",
         )
     regions = device.magnetic_regions()
@@ -921,12 +922,16 @@ def _check_uniform_through_thickness(device: Device, regions: tuple[str, ...], s
 def _check_demagnetization_groups(device: Device, regions: tuple[str, ...], source: str) -> None:
     """A potential-based demagnetization needs the space around the magnet in the mesh."""
     kind = device.magnetization.demagnetization
-    if kind == "fem_bem" and device.geometry.dimension != 3:
+    if kind in ("fem_bem", "fft") and device.geometry.dimension != 3:
+        why = {
+            "fem_bem": "its boundary elements are the triangles of the magnet's surface",
+            "fft": "its cells are cuboids of the magnet's volume",
+        }[kind]
         raise ConfigError(
             source,
             "magnetization.demagnetization",
-            "expected a 3D geometry for 'fem_bem' (its boundary elements are the triangles"
-            f" of the magnet's surface), got geometry.dimension = {device.geometry.dimension}",
+            f"expected a 3D geometry for {kind!r} ({why}), got geometry.dimension ="
+            f" {device.geometry.dimension}",
         )
     if kind not in _DEMAGNETIZATION_GROUPS:
         return
@@ -953,13 +958,36 @@ def check_mesh(device: Device, device_mesh: DeviceMesh, source: str = "device") 
     """What only the mesh shows: the open-boundary demagnetization's shell must lie between
     two concentric spheres.  Collective (the same ConfigError on every rank)."""
     magnetization = device.magnetization
-    if device.dynamics is None or magnetization.demagnetization != "open_boundary":
+    if device.dynamics is None:
+        return
+    if magnetization.demagnetization == "fft":
+        _check_fft_grid(device, device_mesh, source)
+    if magnetization.demagnetization != "open_boundary":
         return
     if shell_spheres(device_mesh) is None:
         raise ConfigError(
             source,
             "magnetization.demagnetization",
             "expected a shell between two concentric spheres",
+        )
+
+
+def _check_fft_grid(device: Device, device_mesh: DeviceMesh, source: str) -> None:
+    """Every magnetic element of an 'fft' demagnetization must lie in one of its cells."""
+    groups = [device_mesh.cell_groups[name] for name in device.magnetic_regions()]
+    tags = device_mesh.cell_tags
+    grid = CellGrid(
+        device_mesh.mesh, tags.indices[np.isin(tags.values, groups)], device.magnetization.fft_cells
+    )
+    crossing, elements = grid.crossing_elements()
+    if crossing:
+        raise ConfigError(
+            source,
+            "magnetization.fft_cells",
+            "expected cells each holding whole elements (a film in geometry.layers with"
+            " in_plane_mesh = 'grid', and fft_cells dividing its grid and its layers); "
+            f"{crossing} of {elements} elements cross cell faces of the"
+            f" {' x '.join(map(str, grid.shape))} grid",
         )
 
 
@@ -979,16 +1007,20 @@ def unused_settings(device: Device) -> list[str]:
         warnings.append("[magnetization] is used only by [dynamics]")
     elif _stray_field_missed(device):
         warnings.append(
-            "demagnetization = 'fem_bem' gives no stray field outside the magnet: the carriers"
-            " of the non-magnetic regions feel no mu_0 H_d ('open_boundary' gives it)"
+            f"demagnetization = {device.magnetization.demagnetization!r} gives no stray field"
+            " outside the magnet: the carriers of the non-magnetic regions feel no mu_0 H_d"
+            " ('open_boundary' gives it)"
         )
     return warnings
 
 
 def _stray_field_missed(device: Device) -> bool:
     """A coupled run whose carriers outside the magnet would feel its stray field, which
-    the 'fem_bem' demagnetization does not compute."""
-    if device.magnetization is None or device.magnetization.demagnetization != "fem_bem":
+    the 'fem_bem' and 'fft' demagnetizations do not compute."""
+    if device.magnetization is None or device.magnetization.demagnetization not in (
+        "fem_bem",
+        "fft",
+    ):
         return False
     coupling = device.coupling
     if device.physics.transport != "charge_valley" or (coupling and not coupling.magnet_induction):

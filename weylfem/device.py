@@ -25,6 +25,7 @@ from weylfem.schema import (
     non_negative,
     nonzero_direction,
     positive,
+    positive_counts,
 )
 
 PetscOptionValue = str | int | float | bool
@@ -235,6 +236,9 @@ class Magnetization:
     (the same without a shell: u = 0 on "infinity", the outer boundary of the "air"),
     ``fem_bem`` (Fredkin and Koehler's FEM-BEM on the magnetic cells alone, no air; zero
     stray field outside the magnet; 3D),
+    ``fft`` (the Newell tensor on the grid of `fft_cells` equal cuboids filling the
+    magnet's bounding box, convolved by FFT, as the finite-difference codes do; 3D, no
+    air, no stray field outside the magnet; `weylfem.magnet.fft_demag`),
     ``thin_film`` (the local energy (mu_0 M_s^2/2)(m.n)^2 of an infinite film of
     normal `thin_film_normal`) or ``none``.  `initial_state_file` is a checkpoint.npz of
     an earlier run on the same mesh and number of MPI ranks: its m replaces the initial
@@ -245,7 +249,7 @@ class Magnetization:
     ``auto`` (an H-matrix from `weylfem.magnet.fem_bem.HMATRIX_MIN_NODES` surface nodes).
     """
 
-    demagnetization: Literal["open_boundary", "truncated", "fem_bem", "thin_film", "none"]
+    demagnetization: Literal["open_boundary", "truncated", "fem_bem", "fft", "thin_film", "none"]
     regions: tuple[str, ...] | None = None
     thin_film_normal: Vector | None = check(nonzero_direction, default=None)
     """film normal of the thin-film demagnetization (default: z)"""
@@ -256,6 +260,8 @@ class Magnetization:
     """storage of the FEM-BEM double-layer matrix (default: auto)"""
     boundary_matrix_tolerance: float | None = check(in_open_unit_interval, default=None)
     """relative tolerance of the H-matrix blocks (default 1e-5)"""
+    fft_cells: tuple[int, int, int] | None = check(positive_counts, default=None)
+    """cells of the fft grid along x, y, z (required with demagnetization = 'fft')"""
 
     @property
     def film_normal(self) -> Vector:
@@ -279,6 +285,12 @@ class Magnetization:
         for key in ("boundary_matrix", "boundary_matrix_tolerance"):
             if getattr(self, key) is not None and self.demagnetization != "fem_bem":
                 yield key, "expected no value unless demagnetization = 'fem_bem'"
+        if (self.fft_cells is None) != (self.demagnetization != "fft"):
+            yield "fft_cells", (
+                "expected 3 cell counts [nx, ny, nz] with demagnetization = 'fft'"
+                if self.fft_cells is None
+                else "expected no value unless demagnetization = 'fft'"
+            )
         if self.boundary_matrix_tolerance is not None and self.boundary_matrix == "dense":
             yield "boundary_matrix_tolerance", "expected no value with boundary_matrix = 'dense'"
         if self.regions is not None:

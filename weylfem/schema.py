@@ -39,6 +39,13 @@ def positive(value: float | None) -> str | None:
     return "expected a positive number"
 
 
+def positive_counts(value: tuple[int, ...] | None) -> str | None:
+    """Constraint: integers >= 1 (cell counts)."""
+    if value is None or all(v >= 1 for v in value):
+        return None
+    return "expected integers >= 1"
+
+
 def non_negative(value: float | None) -> str | None:
     """Constraint: a finite number >= 0."""
     if value is None or (math.isfinite(value) and value >= 0):

@@ -36,6 +36,13 @@ class MagnetBodyGeometry(Geometry):
     bound an explicit integrator's step; one layer of a 3 nm film at 5 nm elements lowers
     the largest exchange eigenvalue 2.6-fold (the free mesh: 2.71/nm^2, one layer 1.03/nm^2).
 
+    `in_plane_mesh` ``"grid"`` (with `layers`) meshes the rectangle as a grid of
+    round(lx / magnet_mesh_size) x round(ly / magnet_mesh_size) equal rectangles, each cut
+    into two triangles along the same diagonal, so that every element lies in one cell of
+    that grid (the cells of the "fft" demagnetization, whose projection is then exact)
+    and the in-plane exchange stencil is the finite-difference one; ``"free"`` (default)
+    leaves the triangles to gmsh.
+
     Elements are `magnet_mesh_size` within the magnet's bounding box and grow linearly
     with the distance d from that box, as magnet_mesh_size + size_growth d, up to
     `mesh_size` (explicit refinements replace this grading: gmsh keeps one background
@@ -59,6 +66,8 @@ class MagnetBodyGeometry(Geometry):
     """growth of the element size per unit distance from the magnet"""
     layers: int | None = check(positive, default=None)
     """element layers through lz, extruded (a box alone in 3D; default: a free mesh)"""
+    in_plane_mesh: Literal["free", "grid"] = "free"
+    """the layers' triangles: gmsh's own, or a grid of magnet_mesh_size squares halved"""
 
     def validate(self) -> Iterator[tuple[str, str]]:
         """Cross-field checks (yields key, message)."""
@@ -74,6 +83,8 @@ class MagnetBodyGeometry(Geometry):
                         " open_boundary = 'none'"
                     ),
                 )
+        if self.in_plane_mesh == "grid" and self.layers is None:
+            yield "in_plane_mesh", "expected 'free' unless the magnet is meshed in layers"
         if self.open_boundary == "none":
             for key in ("air_radius", "shell_radius"):
                 if getattr(self, key) is not None:
@@ -119,7 +130,7 @@ class MagnetBodyGeometry(Geometry):
     def add_to_gmsh(self, gmsh) -> None:
         """Create the OCC geometry and its physical groups in the current gmsh model."""
         occ, dim = gmsh.model.occ, self.dimension
-        magnet = self._add_magnet(occ)
+        magnet, base = self._add_magnet(occ)
         pieces = {"magnet": [magnet]}
         if self.open_boundary != "none":
             air, outer = self.radii()
@@ -134,6 +145,8 @@ class MagnetBodyGeometry(Geometry):
         facets = {"surface": boundary_of(gmsh, dim, pieces["magnet"])}
         if self.open_boundary != "none":
             facets["infinity"] = boundary_of(gmsh, dim, volumes)
+        if self.in_plane_mesh == "grid":
+            self._grid_base(gmsh, base)
         add_physical_groups(gmsh, dim, pieces)
         add_physical_groups(gmsh, dim - 1, facets)
         gmsh.model.mesh.field.setAsBackgroundMesh(self.size_field(gmsh))
@@ -145,21 +158,39 @@ class MagnetBodyGeometry(Geometry):
                 algorithm = SPHERE_ALGORITHM if surface == "Sphere" else CURVED_ALGORITHM
                 gmsh.model.mesh.setAlgorithm(2, tag, algorithm)
 
-    def _add_magnet(self, occ) -> int:
+    def _add_magnet(self, occ) -> tuple[int, int | None]:
+        """The magnet's tag, and that of the rectangle its layers extrude (or None)."""
         semi = self.semi_axes()
         if self.shape == "box":
             if self.layers is not None:
                 base = occ.addRectangle(-semi[0], -semi[1], -semi[2], self.lx, self.ly)
                 extruded = occ.extrude([(2, base)], 0, 0, self.lz, [self.layers], [1.0])
-                return next(tag for dim, tag in extruded if dim == 3)
+                return next(tag for dim, tag in extruded if dim == 3), base
             if self.dimension == 3:
-                return occ.addBox(*(-s for s in semi), self.lx, self.ly, self.lz)
-            return occ.addRectangle(-semi[0], -semi[1], 0, self.lx, self.ly)
+                return occ.addBox(*(-s for s in semi), self.lx, self.ly, self.lz), None
+            return occ.addRectangle(-semi[0], -semi[1], 0, self.lx, self.ly), None
         if len(set(semi)) == 1:
-            return _ball(occ, self.dimension, semi[0])
+            return _ball(occ, self.dimension, semi[0]), None
         tag = _ball(occ, self.dimension, 1.0)
         occ.dilate([(self.dimension, tag)], 0, 0, 0, self.lx / 2, self.ly / 2, self.lz / 2)
-        return tag
+        return tag, None
+
+    def grid_cells(self) -> tuple[int, int]:
+        """The in-plane grid's rectangles along x and y (in_plane_mesh = "grid")."""
+        return (
+            max(1, round(self.lx / self.magnet_mesh_size)),
+            max(1, round(self.ly / self.magnet_mesh_size)),
+        )
+
+    def _grid_base(self, gmsh, base: int) -> None:
+        """Make the film's base rectangle `base` (which the layers extrude) a transfinite
+        grid of grid_cells() rectangles halved into triangles."""
+        cells = self.grid_cells()
+        for _, curve in gmsh.model.getBoundary([(2, base)], oriented=False):
+            x0, y0, _, x1, y1, _ = gmsh.model.getBoundingBox(1, curve)
+            along_x = x1 - x0 > y1 - y0
+            gmsh.model.mesh.setTransfiniteCurve(curve, cells[0 if along_x else 1] + 1)
+        gmsh.model.mesh.setTransfiniteSurface(base, "Right")
 
     def size_field(self, gmsh) -> int:
         """A gmsh Box field: magnet_mesh_size in the magnet's bounding box, growing by

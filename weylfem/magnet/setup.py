@@ -45,6 +45,7 @@ from weylfem.magnet.energy import (
     Zeeman,
 )
 from weylfem.magnet.fem_bem import FemBemDemagnetization
+from weylfem.magnet.fft_demag import GridDemagnetization
 from weylfem.magnet.problem import MicromagneticProblem
 from weylfem.magnet.torques import TorqueTerm
 from weylfem.solvers import solver_description
@@ -56,8 +57,8 @@ class MagnetSetup:
 
     problem: MicromagneticProblem
     regions: tuple[str, ...]
-    demagnetization: Demagnetization | FemBemDemagnetization | None
-    """the potential solver of an open-boundary, truncated or FEM-BEM demagnetization"""
+    demagnetization: Demagnetization | FemBemDemagnetization | GridDemagnetization | None
+    """the nonlocal demagnetization: open-boundary, truncated, FEM-BEM or cell grid"""
     zeeman: Zeeman | None = None
     """the applied field's energy term (its time-dependent part also enters the transport's B)"""
 
@@ -72,7 +73,7 @@ class MagnetSetup:
         if self.problem.thickness_average is not None:
             description["uniform_through_thickness"] = self.problem.thickness_average.describe()
         demagnetization = self.demagnetization
-        if isinstance(demagnetization, FemBemDemagnetization):
+        if isinstance(demagnetization, FemBemDemagnetization | GridDemagnetization):
             description["demagnetization_solver"] = demagnetization.describe()
         elif demagnetization is not None:
             description["demagnetization_solver"] = solver_description(
@@ -124,7 +125,7 @@ def build_magnet(
     if device.magnetization.uniform_through_thickness:
         problem.make_uniform_through_thickness()
     problem.set_magnetization(_initial_directions(device, problem, regions))
-    solved = (Demagnetization, FemBemDemagnetization)
+    solved = (Demagnetization, FemBemDemagnetization, GridDemagnetization)
     potential = demagnetization if isinstance(demagnetization, solved) else None
     return MagnetSetup(problem, regions, potential, zeeman)
 
@@ -187,6 +188,8 @@ def _demagnetization(
         return ThinFilmDemagnetization(coefficients, device.magnetization.film_normal)
     if kind == "none":
         return None
+    if kind == "fft":
+        return GridDemagnetization(coefficients, device_mesh, device.magnetization.fft_cells)
     if kind == "fem_bem":
         return FemBemDemagnetization(
             coefficients,
