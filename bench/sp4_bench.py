@@ -25,6 +25,7 @@ CASE_SCRIPT = HERE / "sp4.py"
 CORES = 2
 """weylfem's MPI ranks and magnum.np's torch threads: the same two cores."""
 METHODS = (
+    ("fft", "rkf45", "film"),
     ("fem_bem", "rk45", "film"),
     ("fem_bem", "rkf45", "film"),
     ("fem_bem", "rk45"),
@@ -32,11 +33,12 @@ METHODS = (
     ("open_boundary", "bdf2"),
 )
 """(demagnetization, scheme[, "film"]) of weylfem: the first is the one the targets are for
-(the FEM-BEM method and the adaptive integrator on the film meshed in layers with m
-uniform through its thickness, bench/sp4.py FILM_LAYERS), then the same with the
-Fehlberg pair (rkf45), the same on a free
-tetrahedral mesh of the film, the air-and-shell method with the same integrator and with
-the demo's BDF2 steps; a weylfem without a method skips its rows."""
+and whose convergence in element size is run (the finite-difference codes' method: the
+Newell tensor on a grid of cells, convolved by FFT, on the film meshed on that grid in one
+layer with m uniform through its thickness, and the Fehlberg pair), then the FEM-BEM
+method on the film in layers (bench/sp4.py FILM_LAYERS) with Dormand-Prince and Fehlberg,
+the same on a free tetrahedral mesh of the film, the air-and-shell method with the same
+integrator and with the demo's BDF2 steps; a weylfem without a method skips its rows."""
 SIZES = (10.0, 5.0, 2.5)
 """Element sizes (nm) of the convergence table (5 nm is the one compared)."""
 Method = tuple[str, ...]
@@ -160,7 +162,11 @@ def _label(row: dict) -> str:
 def _method(row: dict) -> str:
     """demagnetization + scheme, and the film's layers with m uniform through them."""
     layers = row.get("film_layers")
-    film = f", {layers} layers, m uniform through them" if layers else ""
+    film = ""
+    if layers:
+        film = f", {layers} layers, m uniform through them"
+        if layers == 1:
+            film = ", 1 layer, m uniform through it"
     return f"{row['demagnetization']} + {row['scheme']}{film}"
 
 
@@ -216,7 +222,9 @@ def markdown(rows: list[dict]) -> list[str]:
         "`device_from_mapping` + `run_device`, times from its results.json (the phase "
         "and its assembly/solves, slowest rank; meshing and set-up apart); magnum.np 2.2 "
         "(finite differences, CPU torch, as its SP4 demo: MinimizerBB, then RKF45 logged "
-        "every 10 ps), wall seconds.  *ratio*: weylfem / magnum.np (the target is <= 1).  "
+        "every 10 ps), wall seconds.  *ratio*: weylfem / magnum.np (the target is <= 1), "
+        "against the magnum.np row of the table: `--only sp4` keeps the rows of weylfem "
+        "configurations a run did not repeat, measured in an earlier run (see their load).  "
         "Landmarks: the same code for both (bench/sp4_reference.py; the crossing by a cubic "
         "through the samples).  *load*: the 1-minute load average before/after the run "
         f"(the machine has {CORES} cores).",

@@ -12,8 +12,9 @@ is in m (`EnergyTerm.field_dependence`):
 - "linear" (Zeeman, Weyl orbital Zeeman): f = b_0 + sum_c s_c(t) b_c, constant vectors
   for the static part and one per time scale s_c (`EnergyTerm.time_scales`, the
   fem.Constants that carry the waveforms), assembled once;
-- nonlocal terms with `add_weak_field` (demagnetization by a potential): their own
-  operators built once (a right-side matrix, a solve, a gradient matrix);
+- nonlocal terms with `add_weak_field` (demagnetization by a potential or on a cell
+  grid): their own operators built once (a right-side matrix, a solve, a gradient
+  matrix; a projection and a transformed tensor);
 - anything else ("general", such as the cubic anisotropy): its -variation assembled at
   every evaluation, so that no term is lost.
 """
