@@ -286,10 +286,13 @@ class Magnetization:
             if getattr(self, key) is not None and self.demagnetization != "fem_bem":
                 yield key, "expected no value unless demagnetization = 'fem_bem'"
         if (self.fft_cells is None) != (self.demagnetization != "fft"):
-            yield "fft_cells", (
-                "expected 3 cell counts [nx, ny, nz] with demagnetization = 'fft'"
-                if self.fft_cells is None
-                else "expected no value unless demagnetization = 'fft'"
+            yield (
+                "fft_cells",
+                (
+                    "expected 3 cell counts [nx, ny, nz] with demagnetization = 'fft'"
+                    if self.fft_cells is None
+                    else "expected no value unless demagnetization = 'fft'"
+                ),
             )
         if self.boundary_matrix_tolerance is not None and self.boundary_matrix == "dense":
             yield "boundary_matrix_tolerance", "expected no value with boundary_matrix = 'dense'"

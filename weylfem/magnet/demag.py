@@ -16,7 +16,7 @@ infinity.  The mesh holds the magnet, air around it and either
 The matrix is assembled and its solver set up once; each `update` assembles the right side
 for the current m and solves.  The energy -(mu_0/2) int M_s m . H_d dx is quadratic in m,
 so its first variation is -mu_0 int M_s H_d . v dx, twice the derivative of the density
-with H_d held fixed: `variation` is overridden.
+with H_d held fixed: `variation` is overridden (`energy.SolvedDemagnetization`).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from weylfem import compat
 from weylfem.constants import VACUUM_PERMEABILITY
 from weylfem.geometry import DeviceMesh
 from weylfem.magnet.coefficients import MagnetCoefficients
-from weylfem.magnet.energy import EnergyTerm, gradient3
+from weylfem.magnet.energy import SolvedDemagnetization, gradient3
 from weylfem.solvers import LinearSolver, choose_kind, iterative_spd_options
 from weylfem.timings import WORK_TIMERS
 
@@ -45,7 +45,7 @@ SPHERE_TOLERANCE = 1e-6
 """Largest relative spread of the radii of the shell's bounding vertices."""
 
 
-class Demagnetization(EnergyTerm):
+class Demagnetization(SolvedDemagnetization):
     """Demagnetizing field B_d = -mu_0 grad u from the scalar potential `potential` (u, P1
     on the whole mesh), with u = 0 on the facet group `outer_boundary`.
 
@@ -53,9 +53,6 @@ class Demagnetization(EnergyTerm):
     The solver is chosen as by the transport problem: `kind` 'auto' (direct up to
     `direct_max_dofs`), 'direct' (MUMPS) or 'iterative' (CG + BoomerAMG, to `rtol`, each
     solve starting from the last potential); `petsc_options` override the defaults."""
-
-    name = "demagnetization"
-    implicit = False
 
     def __init__(
         self,
@@ -178,16 +175,6 @@ class Demagnetization(EnergyTerm):
     def field(self) -> ufl.core.expr.Expr:
         """B_d = mu_0 H_d = -mu_0 grad u (T, 3-vector) from the last update."""
         return -VACUUM_PERMEABILITY * gradient3(self.potential)
-
-    def induction(self, m):
-        """mu_0 H_d = -mu_0 grad u, in the magnet and around it."""
-        return self.field()
-
-    def density(self, m):
-        return 0.5 * self.saturation * ufl.dot(m, -self.field())
-
-    def variation(self, m, test, dx):
-        return -self.saturation * ufl.dot(self.field(), test) * dx
 
 
 def shell_spheres(

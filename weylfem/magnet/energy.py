@@ -86,6 +86,33 @@ class EnergyTerm:
         return None
 
 
+class SolvedDemagnetization(EnergyTerm):
+    """A demagnetizing field B_d that `update` computes from m (a potential solve, an FFT
+    convolution) and `field` returns; subclasses set `saturation` (and `indicator`, the
+    DG0 magnet indicator, when `stray_field` is False).  The energy -(mu_0/2) int M_s m . H_d
+    is quadratic in m, so its first variation is -int M_s B_d . v, twice the derivative of
+    the density with B_d held fixed: `variation` is overridden."""
+
+    name = "demagnetization"
+    implicit = False
+    stray_field: ClassVar[bool] = True
+    """False: the method gives B_d in the magnet only (`induction` is zero outside it)"""
+
+    def field(self) -> ufl.core.expr.Expr:
+        """B_d = mu_0 H_d (T, 3-vector) from the last update."""
+        raise NotImplementedError
+
+    def induction(self, m):
+        """mu_0 H_d: in the magnet and around it, or in the magnet alone."""
+        return self.field() if self.stray_field else self.indicator * self.field()
+
+    def density(self, m):
+        return 0.5 * self.saturation * ufl.dot(m, -self.field())
+
+    def variation(self, m, test, dx):
+        return -self.saturation * ufl.dot(self.field(), test) * dx
+
+
 Term = TypeVar("Term", bound=type[EnergyTerm])
 
 OPTIONAL_TERMS: list[type[EnergyTerm]] = []

@@ -47,7 +47,7 @@ from weylfem.constants import VACUUM_PERMEABILITY
 from weylfem.geometry import DeviceMesh
 from weylfem.magnet.coefficients import MagnetCoefficients
 from weylfem.magnet.double_layer import DoubleLayerBlocks, double_layer_matrix, surface_is_closed
-from weylfem.magnet.energy import EnergyTerm, gradient3
+from weylfem.magnet.energy import SolvedDemagnetization, gradient3
 from weylfem.magnet.hmatrix import HMatrix
 from weylfem.solvers import LinearSolver, choose_kind, iterative_spd_options, solver_description
 
@@ -69,7 +69,7 @@ FACET_CORNERS = np.array([[1, 2, 3], [0, 2, 3], [0, 1, 3], [0, 1, 2]])
 """Corners of facet i of a tetrahedron (the one opposite corner i)."""
 
 
-class FemBemDemagnetization(EnergyTerm):
+class FemBemDemagnetization(SolvedDemagnetization):
     """Demagnetizing field B_d = -mu_0 grad u with u = u1 + u2 of Fredkin and Koehler on
     the magnetic cells of a 3D mesh (the magnet may be a region of a larger mesh).
 
@@ -80,8 +80,7 @@ class FemBemDemagnetization(EnergyTerm):
     `boundary_matrix` 'dense', 'hmatrix' (blocks to the relative `boundary_tolerance`) or
     'auto' (an H-matrix from HMATRIX_MIN_NODES surface nodes)."""
 
-    name = "demagnetization"
-    implicit = False
+    stray_field = False
 
     def __init__(
         self,
@@ -104,7 +103,7 @@ class FemBemDemagnetization(EnergyTerm):
         self.potential = fem.Function(self.space, name="demag_potential")
         self._u1 = fem.Function(self.space, name="demag_u1")
         self._u2 = fem.Function(self.space, name="demag_u2")
-        self._indicator = coefficients.indicator()
+        self.indicator = coefficients.indicator()
         index_map = self.space.dofmap.index_map
         self._owned = index_map.size_local
 
@@ -221,16 +220,6 @@ class FemBemDemagnetization(EnergyTerm):
     def field(self) -> ufl.core.expr.Expr:
         """B_d = mu_0 H_d = -mu_0 grad u (T, 3-vector) in the magnet, from the last update."""
         return -VACUUM_PERMEABILITY * gradient3(self.potential)
-
-    def induction(self, m):
-        """mu_0 H_d in the magnet, zero outside it (the method gives no stray field)."""
-        return self._indicator * self.field()
-
-    def density(self, m):
-        return 0.5 * self.saturation * ufl.dot(m, -self.field())
-
-    def variation(self, m, test, dx):
-        return -self.saturation * ufl.dot(self.field(), test) * dx
 
 
 class BoundaryOperator:

@@ -45,7 +45,7 @@ from weylfem import compat
 from weylfem.constants import VACUUM_PERMEABILITY
 from weylfem.geometry import DeviceMesh
 from weylfem.magnet.coefficients import MagnetCoefficients
-from weylfem.magnet.energy import EnergyTerm
+from weylfem.magnet.energy import SolvedDemagnetization
 from weylfem.magnet.newell import demag_tensor
 
 KERNEL_TIMER = "weylfem: Newell tensor build"
@@ -107,13 +107,12 @@ class CellGrid:
         )
 
 
-class GridDemagnetization(EnergyTerm):
+class GridDemagnetization(SolvedDemagnetization):
     """Demagnetizing field B_d = mu_0 H_d from the Newell tensor on `cells` = (nx, ny, nz)
     equal cuboids filling the bounding box of the magnetic elements of a 3D mesh, each of
     which lies in one cell (`CellGrid.crossing_elements` is 0)."""
 
-    name = "demagnetization"
-    implicit = False
+    stray_field = False
 
     def __init__(
         self,
@@ -126,7 +125,7 @@ class GridDemagnetization(EnergyTerm):
             raise ValueError("the cell-grid demagnetization needs a 3D mesh")
         self.comm = mesh.comm
         self.saturation = coefficients.saturation_magnetization
-        self._indicator = coefficients.indicator()
+        self.indicator = coefficients.indicator()
         self.grid = grid = CellGrid(mesh, coefficients.cells, cells)
         self.shape, self.cell_size, self.cell_volume = grid.shape, grid.cell_size, grid.cell_volume
         self.elements = self.comm.allreduce(len(grid.elements), op=MPI.SUM)
@@ -266,13 +265,3 @@ class GridDemagnetization(EnergyTerm):
     def field(self) -> ufl.core.expr.Expr:
         """B_d (T, 3-vector, P1) from the last update."""
         return self._induction
-
-    def induction(self, m):
-        """mu_0 H_d in the magnet, zero outside it (the method gives no stray field)."""
-        return self._indicator * self.field()
-
-    def density(self, m):
-        return 0.5 * self.saturation * ufl.dot(m, -self.field())
-
-    def variation(self, m, test, dx):
-        return -self.saturation * ufl.dot(self.field(), test) * dx
