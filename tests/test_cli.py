@@ -59,6 +59,41 @@ def test_run_with_bad_input_writes_nothing_and_keeps_old_results(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml", "default.toml", "out"]
 
 
+FFT_FILM_ON_A_FREE_MESH = """name = "SP4 film, fft on free triangles"
+[geometry]
+kind = "magnet_body"
+length_unit = "nm"
+lx = 500.0
+ly = 125.0
+lz = 3.0
+open_boundary = "none"
+magnet_mesh_size = 10.0
+mesh_size = 10.0
+layers = 1
+[regions.magnet]
+material = "permalloy"
+magnetization_direction = [1, 0.1, 0]
+[physics]
+transport = "none"
+[magnetization]
+demagnetization = "fft"
+fft_cells = [50, 12, 1]
+[dynamics]
+end_time_s = 1e-11
+time_step_s = 1e-11
+"""
+
+
+def test_run_refuses_what_only_the_mesh_shows_naming_the_file(tmp_path):
+    # the fft cells must each hold whole elements: found after meshing, reported like any
+    # bad input (exit 2, one line naming the file and the key), nothing written
+    (tmp_path / "film.toml").write_text(FFT_FILM_ON_A_FREE_MESH)
+    result = weylfem("run", "film.toml", "--out", "out", cwd=tmp_path)
+    assert_bad_input(result, "error: film.toml: magnetization.fft_cells: expected cells each")
+    assert "elements cross cell faces of the 50 x 12 x 1 grid" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["film.toml"]
+
+
 def test_missing_config_file(tmp_path):
     assert_bad_input(weylfem("check", "absent.toml", cwd=tmp_path), "absent.toml: (file):")
 

@@ -72,7 +72,14 @@ def _run(args) -> int:
             " runs are resumable)",
         )
     compat.quiet_jit_logging()
-    results = run_device(device, args.out, resume=args.resume, quiet=args.quiet, log=_say)
+    results = run_device(
+        device,
+        args.out,
+        resume=args.resume,
+        quiet=args.quiet,
+        log=_say,
+        source=args.config or "default device",
+    )
     _say(summary(results, setup_shown=True))
     _say(f"results written to {escape_controls(str(Path(args.out).resolve()))}")
     return 0

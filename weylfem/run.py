@@ -52,6 +52,7 @@ def run_device(
     quiet: bool = False,
     on_step: StepObserver | None = None,
     log: Callable[[str], None] | None = None,
+    source: str = "device",
 ) -> dict:
     """Run `device` and write results.json, device.json, its series, fields and pictures
     into `out_dir`; returns results.json's content.  `resume` continues an interrupted
@@ -59,7 +60,8 @@ def run_device(
     progress (a bar on a terminal, a line every tenth of the steps otherwise);
     `on_step(step, simulation)` is called after every step; `log(text)` (rank 0's
     printer) is given the set-up summary (`setup_summary`) before the solve or the
-    time stepping starts."""
+    time stepping starts; `source` names the device file in the messages of what only the
+    mesh shows (`config.check_mesh`)."""
     timings = Timings(comm)
     depth = Depth.of(device)
     if device.dynamics is not None:
@@ -70,7 +72,7 @@ def run_device(
         with timings.phase("mesh"):
             device_mesh = mesh_device(device, comm)
         with timings.phase("setup"):
-            simulation = build_simulation(device, device_mesh)
+            simulation = build_simulation(device, device_mesh, source)
         if log is not None:
             log(setup_summary(device, simulation))
         outputs = run_loop(
@@ -99,12 +101,12 @@ def run_device(
     return results
 
 
-def build_simulation(device: Device, device_mesh: DeviceMesh) -> Simulation:
+def build_simulation(device: Device, device_mesh: DeviceMesh, source: str = "device") -> Simulation:
     """The simulation `device` asks for: magnetization dynamics ([dynamics]; coupled to
     the transport with the charge_valley model), transient transport ([transient]) or
     steady transport.  A 2D device with a depth is solved per metre of depth
-    (`Depth.solver_device`)."""
-    check_mesh(device, device_mesh)
+    (`Depth.solver_device`).  `source` names the device file in `check_mesh`'s errors."""
+    check_mesh(device, device_mesh, source)
     device = Depth.of(device).solver_device(device)
     if device.dynamics is not None:
         if is_sublattice_magnet(device):
